@@ -1,0 +1,181 @@
+//! Turning a Lua error into the WIT `script-error`, inside the sandbox.
+//!
+//! The error object becomes text here, under the same fuel, time and memory
+//! limits as the script: a `__tostring` that loops runs out of fuel like any
+//! other loop, and one that raises falls back to a description of the value.
+
+use std::ffi::c_int;
+use std::ptr;
+
+use mlua_sys::*;
+
+use crate::exports::luabox::sandbox::script::{ErrorKind, ScriptError};
+
+/// Registry key of the traceback the message handler saved.
+static TRACEBACK_KEY: u8 = 0;
+
+fn traceback_key() -> *const std::ffi::c_void {
+    ptr::from_ref(&TRACEBACK_KEY).cast()
+}
+
+/// An error made by the glue itself (no Lua value involved).
+pub fn guest_error(kind: ErrorKind, message: String) -> ScriptError {
+    ScriptError {
+        kind,
+        message,
+        line: None,
+        traceback: None,
+    }
+}
+
+/// Message handler for `lua_pcall`: saves a traceback of the failing stack and
+/// hands the error object on untouched (it is described after unwinding).
+pub unsafe extern "C-unwind" fn message_handler(l: *mut lua_State) -> c_int {
+    unsafe {
+        luaL_traceback(l, l, ptr::null(), 1);
+        lua_rawsetp(l, LUA_REGISTRYINDEX, traceback_key());
+        lua_settop(l, 1);
+        1
+    }
+}
+
+/// Forgets the traceback of an earlier error.
+///
+/// # Safety
+/// `l` must be a valid Lua state with a free stack slot.
+pub unsafe fn clear_traceback(l: *mut lua_State) {
+    unsafe {
+        lua_pushnil(l);
+        lua_rawsetp(l, LUA_REGISTRYINDEX, traceback_key());
+    }
+}
+
+/// Describes the error object at `index` after a call failed with `status`.
+///
+/// # Safety
+/// `l` must be a valid Lua state and `index` a valid stack index.
+pub unsafe fn describe(l: *mut lua_State, status: c_int, index: c_int, chunk: &str) -> ScriptError {
+    unsafe {
+        let message = error_text(l, index);
+        let traceback = take_traceback(l);
+        ScriptError {
+            kind: classify(status, &message),
+            line: line_of(&message, chunk),
+            message,
+            traceback,
+        }
+    }
+}
+
+/// The error's kind: Lua's own status first; Lua reports stack overflows as
+/// ordinary runtime errors, so they are recognised by their message.
+fn classify(status: c_int, message: &str) -> ErrorKind {
+    match status {
+        LUA_ERRSYNTAX => ErrorKind::Syntax,
+        LUA_ERRMEM => ErrorKind::Memory,
+        // An error while handling an error: in practice the stack overflowed
+        // again while the handler ran.
+        LUA_ERRERR => ErrorKind::Stack,
+        _ if message == "not enough memory" => ErrorKind::Memory,
+        _ if message.ends_with("stack overflow") || message.contains("stack overflow (") => {
+            ErrorKind::Stack
+        }
+        _ => ErrorKind::Runtime,
+    }
+}
+
+/// The line a message like `hello.lua:12: boom` points at: after the chunk's
+/// own name when it starts with it, else the first `:N:` in the message.
+fn line_of(message: &str, chunk: &str) -> Option<u32> {
+    let digits_then_colon = |rest: &str| {
+        let end = rest.find(|c: char| !c.is_ascii_digit())?;
+        (end > 0 && rest[end..].starts_with(':'))
+            .then(|| rest[..end].parse().ok())
+            .flatten()
+    };
+    if let Some(rest) = message.strip_prefix(chunk).and_then(|r| r.strip_prefix(':')) {
+        return digits_then_colon(rest);
+    }
+    message
+        .match_indices(':')
+        .find_map(|(at, _)| digits_then_colon(&message[at + 1..]))
+}
+
+/// `tostring` of the error object, made under `lua_pcall`.
+unsafe fn error_text(l: *mut lua_State, index: c_int) -> String {
+    unsafe {
+        let index = lua_absindex(l, index);
+        if lua_checkstack(l, 2) == 0 {
+            return "(error object could not be described: no stack space)".into();
+        }
+        lua_pushcfunction(l, error_to_string);
+        lua_pushvalue(l, index);
+        let text = if lua_pcall(l, 1, 1, 0) == LUA_OK {
+            lossy_string(l, -1)
+        } else {
+            format!(
+                "(error object is a {} value; its __tostring failed)",
+                type_name(l, index)
+            )
+        };
+        lua_pop(l, 1);
+        text
+    }
+}
+
+/// Like the standalone `lua` interpreter's message handler: strings and
+/// numbers as they are, `__tostring` when there is one, else the type.
+unsafe extern "C-unwind" fn error_to_string(l: *mut lua_State) -> c_int {
+    unsafe {
+        match lua_type(l, 1) {
+            LUA_TSTRING | LUA_TNUMBER => {
+                lua_pushvalue(l, 1);
+                lua_tolstring(l, -1, ptr::null_mut());
+            }
+            _ if luaL_callmeta(l, 1, c"__tostring".as_ptr()) != 0
+                && lua_type(l, -1) == LUA_TSTRING => {}
+            _ => {
+                lua_pushfstring(
+                    l,
+                    c"(error object is a %s value)".as_ptr(),
+                    luaL_typename(l, 1),
+                );
+            }
+        }
+        1
+    }
+}
+
+unsafe fn take_traceback(l: *mut lua_State) -> Option<String> {
+    unsafe {
+        if lua_checkstack(l, 1) == 0 {
+            return None;
+        }
+        lua_rawgetp(l, LUA_REGISTRYINDEX, traceback_key());
+        let traceback = (lua_type(l, -1) == LUA_TSTRING).then(|| lossy_string(l, -1));
+        lua_pop(l, 1);
+        clear_traceback(l);
+        traceback
+    }
+}
+
+unsafe fn type_name(l: *mut lua_State, index: c_int) -> String {
+    unsafe {
+        std::ffi::CStr::from_ptr(luaL_typename(l, index))
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// The string at `index` (which must be a string) as UTF-8, invalid bytes
+/// replaced.
+pub unsafe fn lossy_string(l: *mut lua_State, index: c_int) -> String {
+    unsafe {
+        let mut len = 0usize;
+        let data = lua_tolstring(l, index, &mut len);
+        if data.is_null() {
+            return String::new();
+        }
+        String::from_utf8_lossy(std::slice::from_raw_parts(data.cast::<u8>(), len)).into_owned()
+    }
+}

@@ -1,0 +1,37 @@
+//! The luabox guest: PUC Lua 5.4 inside a WebAssembly component.
+//!
+//! Everything a script can reach is set up here, in Rust and C, before the
+//! script runs: the safe libraries, `print` routed to the host console, a
+//! text-only `load`, a trimmed `collectgarbage`, `debug.traceback` alone.
+//! Nothing in this glue is written in Lua, so a script cannot poison it
+//! through globals or the string metatable.
+//!
+//! The guest is one instance per script: the Lua state below is the whole of
+//! that script's world, and the host throws the instance away after any trap.
+
+mod allocator;
+mod errors;
+mod json;
+mod libc_shims;
+mod sandbox;
+
+use exports::luabox::sandbox::script::{Guest, Options, ScriptError};
+
+wit_bindgen::generate!({
+    world: "sandbox",
+    path: "../wit",
+});
+
+struct Sandbox;
+
+impl Guest for Sandbox {
+    fn init(options: Options) -> Result<(), ScriptError> {
+        sandbox::init(options)
+    }
+
+    fn run(name: String, source: String) -> Result<String, ScriptError> {
+        sandbox::run(&name, source.as_bytes())
+    }
+}
+
+export!(Sandbox);

@@ -1,0 +1,268 @@
+//! The Lua state and the libraries a script gets.
+//!
+//! Base (without `dofile`/`loadfile`; `print`, `load` and `collectgarbage`
+//! replaced), `table`, `string` (without `dump`), `math`, `coroutine`, `utf8`,
+//! and a `debug` table holding only `traceback`. `os`, `io`, `package` and
+//! the rest of `debug` are never opened: their code is not even linked.
+
+use std::ffi::{CStr, CString, c_int};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use mlua_sys::*;
+
+use crate::allocator::lua_alloc;
+use crate::errors;
+use crate::exports::luabox::sandbox::script::{ErrorKind, Options, ScriptError};
+use crate::luabox::sandbox::console::{self, Level};
+use crate::{json, libc_shims};
+
+/// This instance's Lua state (one script per instance; null until `init`).
+static STATE: AtomicPtr<lua_State> = AtomicPtr::new(ptr::null_mut());
+
+/// Registry key under which `init` keeps the recursion limit for the hook.
+static DEPTH_LIMIT_KEY: u8 = 0;
+
+fn state() -> Result<*mut lua_State, ScriptError> {
+    let state = STATE.load(Ordering::Relaxed);
+    if state.is_null() {
+        Err(errors::guest_error(
+            ErrorKind::Runtime,
+            "the sandbox was not initialised".into(),
+        ))
+    } else {
+        Ok(state)
+    }
+}
+
+/// Creates the Lua state and opens the libraries, all under protection, so
+/// running out of memory here is an ordinary `memory` error.
+pub fn init(options: Options) -> Result<(), ScriptError> {
+    if !STATE.load(Ordering::Relaxed).is_null() {
+        return Err(errors::guest_error(
+            ErrorKind::Runtime,
+            "the sandbox is already initialised".into(),
+        ));
+    }
+    libc_shims::set_seed(options.seed);
+    // SAFETY: plain Lua C API use on a state this function owns; every call
+    // that can raise runs inside `lua_pcall`.
+    unsafe {
+        let l = lua_newstate(lua_alloc, ptr::null_mut());
+        if l.is_null() {
+            return Err(errors::guest_error(
+                ErrorKind::Memory,
+                "not enough memory".into(),
+            ));
+        }
+        lua_atpanic(l, panic_handler);
+        lua_setwarnf(l, None, ptr::null_mut());
+        lua_pushcfunction(l, open_libraries);
+        lua_pushinteger(l, options.seed as lua_Integer);
+        lua_pushinteger(l, lua_Integer::from(options.max_recursion_depth));
+        let status = lua_pcall(l, 2, 0, 0);
+        if status != LUA_OK {
+            return Err(errors::describe(l, status, lua_gettop(l), "init"));
+        }
+        STATE.store(l, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// Compiles `source` as a text chunk named `name` and runs it.
+pub fn run(name: &str, source: &[u8]) -> Result<String, ScriptError> {
+    let l = state()?;
+    let chunk_name = CString::new(format!("@{}", name.replace('\0', "?")))
+        .unwrap_or_else(|_| CString::from(c"@?"));
+    // SAFETY: the state is valid; the only call that can raise (the chunk
+    // itself) runs under `lua_pcall`; loading is protected by Lua.
+    unsafe {
+        lua_settop(l, 0);
+        errors::clear_traceback(l);
+        lua_pushcfunction(l, errors::message_handler);
+        let handler = lua_gettop(l);
+        let status = luaL_loadbufferx(
+            l,
+            source.as_ptr().cast(),
+            source.len(),
+            chunk_name.as_ptr(),
+            c"t".as_ptr(),
+        );
+        drop(chunk_name);
+        if status != LUA_OK {
+            return Err(errors::describe(l, status, lua_gettop(l), name));
+        }
+        let status = lua_pcall(l, 0, LUA_MULTRET, handler);
+        if status != LUA_OK {
+            return Err(errors::describe(l, status, lua_gettop(l), name));
+        }
+        let results = json::encode_results(l, handler + 1, lua_gettop(l));
+        lua_settop(l, 0);
+        Ok(results)
+    }
+}
+
+/// Lua calls this only for an error outside any protected call, which the
+/// glue never makes; stop the instance rather than continue in a bad state.
+unsafe extern "C-unwind" fn panic_handler(_l: *mut lua_State) -> c_int {
+    std::process::abort()
+}
+
+/// Opens the safe libraries and trims them. Arguments: seed, depth limit.
+unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
+    unsafe {
+        let seed = lua_tointeger(l, 1);
+        let depth_limit = lua_tointeger(l, 2);
+        lua_settop(l, 0);
+
+        let libraries: [(&CStr, lua_CFunction); 6] = [
+            (c"_G", luaopen_base),
+            (c"table", luaopen_table),
+            (c"string", luaopen_string),
+            (c"math", luaopen_math),
+            (c"coroutine", luaopen_coroutine),
+            (c"utf8", luaopen_utf8),
+        ];
+        for (name, open) in libraries {
+            luaL_requiref(l, name.as_ptr(), open, 1);
+            lua_pop(l, 1);
+        }
+
+        for name in [c"dofile", c"loadfile"] {
+            lua_pushnil(l);
+            lua_setglobal(l, name.as_ptr());
+        }
+        lua_pushcfunction(l, print);
+        lua_setglobal(l, c"print".as_ptr());
+        lua_pushcfunction(l, collect_garbage);
+        lua_setglobal(l, c"collectgarbage".as_ptr());
+        // `load` keeps Lua's implementation (readers, chunk names, custom
+        // environments) but always in text mode: see `load_text_only`.
+        lua_getglobal(l, c"load".as_ptr());
+        lua_pushcclosure(l, load_text_only, 1);
+        lua_setglobal(l, c"load".as_ptr());
+
+        lua_getglobal(l, c"string".as_ptr());
+        lua_pushnil(l);
+        lua_setfield(l, -2, c"dump".as_ptr());
+        lua_pop(l, 1);
+
+        // debug: only `traceback`.
+        lua_pushcfunction(l, luaopen_debug);
+        lua_call(l, 0, 1);
+        lua_getfield(l, -1, c"traceback".as_ptr());
+        lua_createtable(l, 0, 1);
+        lua_insert(l, -2);
+        lua_setfield(l, -2, c"traceback".as_ptr());
+        lua_setglobal(l, c"debug".as_ptr());
+        lua_pop(l, 1);
+
+        // math.random starts from the host's seed.
+        lua_getglobal(l, c"math".as_ptr());
+        lua_getfield(l, -1, c"randomseed".as_ptr());
+        lua_pushinteger(l, seed);
+        lua_call(l, 1, 0);
+        lua_pop(l, 1);
+
+        if depth_limit > 0 {
+            lua_pushinteger(l, depth_limit);
+            lua_rawsetp(l, LUA_REGISTRYINDEX, ptr::from_ref(&DEPTH_LIMIT_KEY).cast());
+            lua_sethook(l, Some(depth_hook), LUA_MASKCALL, 0);
+        }
+        0
+    }
+}
+
+/// Call hook used only when the host sets `max_recursion_depth`: refuses a
+/// call that would nest deeper than the limit.
+unsafe extern "C-unwind" fn depth_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
+    unsafe {
+        lua_rawgetp(l, LUA_REGISTRYINDEX, ptr::from_ref(&DEPTH_LIMIT_KEY).cast());
+        let limit = lua_tointeger(l, -1);
+        lua_pop(l, 1);
+        let mut frame: lua_Debug = std::mem::zeroed();
+        if limit > 0 && lua_getstack(l, limit as c_int, &mut frame) != 0 {
+            lua_pushfstring(
+                l,
+                c"stack overflow (more than %d nested calls)".as_ptr(),
+                limit as c_int,
+            );
+            lua_error(l);
+        }
+    }
+}
+
+/// `print(...)`: `tostring` of each argument, tab-separated, as one line on
+/// the host console. Built on the Lua stack, so an error in a `__tostring`
+/// leaves nothing behind.
+unsafe extern "C-unwind" fn print(l: *mut lua_State) -> c_int {
+    unsafe {
+        let count = lua_gettop(l);
+        lua_pushstring(l, c"".as_ptr());
+        for index in 1..=count {
+            if index > 1 {
+                lua_pushstring(l, c"\t".as_ptr());
+                lua_concat(l, 2);
+            }
+            luaL_tolstring(l, index, ptr::null_mut());
+            lua_concat(l, 2);
+        }
+        let mut len = 0usize;
+        let text = lua_tolstring(l, -1, &mut len);
+        let bytes = std::slice::from_raw_parts(text.cast::<u8>(), len);
+        console::log(Level::Info, &String::from_utf8_lossy(bytes));
+        0
+    }
+}
+
+/// `load(chunk [, chunkname [, mode [, env]]])`: Lua's own `load` (upvalue
+/// 1), called with mode forced to "t" so `lua_load` itself refuses binary
+/// chunks, whatever the script asked for.
+unsafe extern "C-unwind" fn load_text_only(l: *mut lua_State) -> c_int {
+    unsafe {
+        luaL_checkany(l, 1);
+        if lua_gettop(l) < 3 {
+            lua_settop(l, 3);
+        }
+        lua_pushstring(l, c"t".as_ptr());
+        lua_replace(l, 3);
+        lua_pushvalue(l, lua_upvalueindex(1));
+        lua_insert(l, 1);
+        lua_call(l, lua_gettop(l) - 1, LUA_MULTRET);
+        lua_gettop(l)
+    }
+}
+
+/// `collectgarbage([opt [, arg]])` with "collect" (default), "count" and
+/// "step" only. "stop", "incremental", "generational" and the tuning options
+/// are refused: a stopped collector lets garbage pile up to the memory cap,
+/// and tuning is the host's business, not the script's.
+unsafe extern "C-unwind" fn collect_garbage(l: *mut lua_State) -> c_int {
+    unsafe {
+        let option = CStr::from_ptr(luaL_optstring(l, 1, c"collect".as_ptr()));
+        match option.to_bytes() {
+            b"collect" => {
+                lua_gc(l, LUA_GCCOLLECT);
+                lua_pushinteger(l, 0);
+            }
+            b"count" => {
+                let kib = lua_gc(l, LUA_GCCOUNT);
+                let bytes = lua_gc(l, LUA_GCCOUNTB);
+                lua_pushnumber(l, lua_Number::from(kib) + lua_Number::from(bytes) / 1024.0);
+            }
+            b"step" => {
+                let step = luaL_optinteger(l, 2, 0) as c_int;
+                let finished = lua_gc(l, LUA_GCSTEP, step);
+                lua_pushboolean(l, finished);
+            }
+            _ => {
+                return luaL_error(
+                    l,
+                    c"collectgarbage option '%s' is not available in the sandbox".as_ptr(),
+                    option.as_ptr(),
+                );
+            }
+        }
+        1
+    }
+}
