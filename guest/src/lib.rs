@@ -29,8 +29,8 @@ impl Guest for Sandbox {
         sandbox::init(options)
     }
 
-    fn run(name: String, source: String) -> Result<String, ScriptError> {
-        sandbox::run(&name, source.as_bytes())
+    fn run(name: String, source: Vec<u8>) -> Result<String, ScriptError> {
+        sandbox::run(&name, &source)
     }
 }
 

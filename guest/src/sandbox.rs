@@ -13,7 +13,7 @@ use mlua_sys::*;
 
 use crate::allocator::lua_alloc;
 use crate::errors;
-use crate::exports::luabox::sandbox::script::{ErrorKind, Options, ScriptError};
+use crate::exports::luabox::sandbox::script::{ErrorKind, Libraries, Options, ScriptError};
 use crate::luabox::sandbox::console::{self, Level};
 use crate::{json, libc_shims};
 
@@ -60,7 +60,8 @@ pub fn init(options: Options) -> Result<(), ScriptError> {
         lua_pushcfunction(l, open_libraries);
         lua_pushinteger(l, options.seed as lua_Integer);
         lua_pushinteger(l, lua_Integer::from(options.max_recursion_depth));
-        let status = lua_pcall(l, 2, 0, 0);
+        lua_pushinteger(l, lua_Integer::from(options.libraries.bits()));
+        let status = lua_pcall(l, 3, 0, 0);
         if status != LUA_OK {
             return Err(errors::describe(l, status, lua_gettop(l), "init"));
         }
@@ -108,24 +109,31 @@ unsafe extern "C-unwind" fn panic_handler(_l: *mut lua_State) -> c_int {
     std::process::abort()
 }
 
-/// Opens the safe libraries and trims them. Arguments: seed, depth limit.
+/// The optional libraries, in the order they open.
+const OPTIONAL_LIBRARIES: [(Libraries, &CStr, lua_CFunction); 5] = [
+    (Libraries::TABLE, c"table", luaopen_table),
+    (Libraries::STRING, c"string", luaopen_string),
+    (Libraries::MATH, c"math", luaopen_math),
+    (Libraries::COROUTINE, c"coroutine", luaopen_coroutine),
+    (Libraries::UTF8, c"utf8", luaopen_utf8),
+];
+
+/// Opens the chosen libraries and trims them.
+/// Arguments: seed, depth limit, library flags.
 unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
     unsafe {
         let seed = lua_tointeger(l, 1);
         let depth_limit = lua_tointeger(l, 2);
+        let chosen = Libraries::from_bits_truncate(lua_tointeger(l, 3) as u8);
         lua_settop(l, 0);
 
-        let libraries: [(&CStr, lua_CFunction); 6] = [
-            (c"_G", luaopen_base),
-            (c"table", luaopen_table),
-            (c"string", luaopen_string),
-            (c"math", luaopen_math),
-            (c"coroutine", luaopen_coroutine),
-            (c"utf8", luaopen_utf8),
-        ];
-        for (name, open) in libraries {
-            luaL_requiref(l, name.as_ptr(), open, 1);
-            lua_pop(l, 1);
+        luaL_requiref(l, c"_G".as_ptr(), luaopen_base, 1);
+        lua_pop(l, 1);
+        for (flag, name, open) in OPTIONAL_LIBRARIES {
+            if chosen.contains(flag) {
+                luaL_requiref(l, name.as_ptr(), open, 1);
+                lua_pop(l, 1);
+            }
         }
 
         for name in [c"dofile", c"loadfile"] {
@@ -142,10 +150,12 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
         lua_pushcclosure(l, load_text_only, 1);
         lua_setglobal(l, c"load".as_ptr());
 
-        lua_getglobal(l, c"string".as_ptr());
-        lua_pushnil(l);
-        lua_setfield(l, -2, c"dump".as_ptr());
-        lua_pop(l, 1);
+        if chosen.contains(Libraries::STRING) {
+            lua_getglobal(l, c"string".as_ptr());
+            lua_pushnil(l);
+            lua_setfield(l, -2, c"dump".as_ptr());
+            lua_pop(l, 1);
+        }
 
         // debug: only `traceback`.
         lua_pushcfunction(l, luaopen_debug);
@@ -157,12 +167,14 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
         lua_setglobal(l, c"debug".as_ptr());
         lua_pop(l, 1);
 
-        // math.random starts from the host's seed.
-        lua_getglobal(l, c"math".as_ptr());
-        lua_getfield(l, -1, c"randomseed".as_ptr());
-        lua_pushinteger(l, seed);
-        lua_call(l, 1, 0);
-        lua_pop(l, 1);
+        if chosen.contains(Libraries::MATH) {
+            // math.random starts from the host's seed.
+            lua_getglobal(l, c"math".as_ptr());
+            lua_getfield(l, -1, c"randomseed".as_ptr());
+            lua_pushinteger(l, seed);
+            lua_call(l, 1, 0);
+            lua_pop(l, 1);
+        }
 
         if depth_limit > 0 {
             lua_pushinteger(l, depth_limit);

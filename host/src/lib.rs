@@ -1,1 +1,42 @@
+//! # luabox
+//!
+//! Run untrusted Lua 5.4 scripts, each in its own WebAssembly sandbox.
+//!
+//! Goals, in order:
+//! 1. **Containment.** A script reaches only what the sandbox hands it: the
+//!    safe Lua libraries and the console. No `os`, `io`, `package`, `debug`
+//!    (but `debug.traceback`), no binary chunks. Fuel, a wall-clock timeout,
+//!    a memory cap, stack limits and an output cap bound every call; a trap
+//!    ends the instance and nothing else.
+//! 2. **Fidelity.** It is the real PUC Lua 5.4 interpreter: errors, `pcall`,
+//!    coroutines, patterns and metatables behave as in native Lua.
+//! 3. **Speed.** The guest is compiled once and cached; a sandbox is one
+//!    wasmtime instance.
+//!
+//! ```
+//! use luabox::{Limits, ScriptConfig, ScriptEngine, ScriptError, Limit};
+//!
+//! let engine = ScriptEngine::new(Default::default())?;
+//! let config = ScriptConfig {
+//!     limits: Limits::default().with_fuel(10_000_000),
+//!     ..Default::default()
+//! };
+//! let mut script = engine.instantiate("spin.lua", &config)?;
+//! let error = script.run("while true do end").unwrap_err();
+//! assert!(matches!(error, ScriptError::ResourceLimitExceeded { limit: Limit::Fuel, .. }));
+//! # Ok::<(), ScriptError>(())
+//! ```
+#![warn(missing_docs)]
 
+mod bindings;
+mod cache;
+mod config;
+mod console;
+mod engine;
+mod error;
+
+pub use cache::GuestSource;
+pub use config::{CacheDir, EngineConfig, Limits, ScriptConfig, StdLib};
+pub use console::{ConsoleLevel, ConsoleMessage};
+pub use engine::{ScriptEngine, ScriptInstance};
+pub use error::{Limit, Result, ScriptError};

@@ -1,0 +1,107 @@
+//! The guest, compiled once per machine and kept on disk.
+//!
+//! Compiling the guest takes about half a second; loading the compiled
+//! artifact takes about a millisecond. The file name holds the guest's hash
+//! and wasmtime's compatibility hash (version and settings), so a new guest or
+//! a new wasmtime never loads a stale artifact.
+
+use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use crate::config::CacheDir;
+use crate::error::{Result, ScriptError};
+
+/// Where the component came from, for callers who want to know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GuestSource {
+    /// Compiled now (and written to this cache file, if caching is on and the
+    /// write succeeded).
+    Compiled {
+        /// The file written, if any.
+        cached_to: Option<PathBuf>,
+    },
+    /// Loaded from this cache file.
+    Cache(PathBuf),
+}
+
+/// Loads the compiled guest from the cache, or compiles and caches it.
+///
+/// A cache that cannot be read or written is not an error: the guest is
+/// compiled instead.
+pub(crate) fn load_guest(
+    engine: &Engine,
+    guest: &[u8],
+    guest_hash: &str,
+    cache: &CacheDir,
+) -> Result<(Component, GuestSource)> {
+    let Some(dir) = cache_dir(cache) else {
+        return Ok((compile(engine, guest)?, GuestSource::Compiled { cached_to: None }));
+    };
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let path = dir.join(format!("guest-{guest_hash}-{:016x}.cwasm", hasher.finish()));
+    if path.is_file() {
+        // SAFETY: the file is one this crate wrote (atomically, by rename)
+        // into the user's own cache directory, under a name that pins the
+        // guest and the engine's settings; wasmtime checks the header too.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
+            return Ok((component, GuestSource::Cache(path)));
+        }
+    }
+    let artifact = engine
+        .precompile_component(guest)
+        .map_err(|error| engine_error("compiling the guest", error))?;
+    // SAFETY: the bytes were produced just now by this engine.
+    let component = unsafe { Component::deserialize(engine, &artifact) }
+        .map_err(|error| engine_error("loading the compiled guest", error))?;
+    let cached_to = write_atomically(&dir, &path, &artifact).then_some(path);
+    Ok((component, GuestSource::Compiled { cached_to }))
+}
+
+fn compile(engine: &Engine, guest: &[u8]) -> Result<Component> {
+    Component::new(engine, guest).map_err(|error| engine_error("compiling the guest", error))
+}
+
+fn engine_error(what: &str, error: wasmtime::Error) -> ScriptError {
+    ScriptError::Engine {
+        message: format!("{what}: {error:#}"),
+    }
+}
+
+fn cache_dir(cache: &CacheDir) -> Option<PathBuf> {
+    match cache {
+        CacheDir::Disabled => None,
+        CacheDir::At(dir) => Some(dir.clone()),
+        CacheDir::Default => {
+            let from_env = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+            from_env("LUABOX_CACHE_DIR")
+                .map(PathBuf::from)
+                .or_else(|| from_env("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("luabox")))
+                .or_else(|| from_env("HOME").map(|dir| PathBuf::from(dir).join(".cache/luabox")))
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a
+/// reader never sees half a file. Returns whether it worked.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> bool {
+    let temporary = dir.join(format!(".tmp-{}-{}", std::process::id(), unique_suffix(path)));
+    let written = fs::create_dir_all(dir).is_ok()
+        && fs::write(&temporary, bytes).is_ok()
+        && fs::rename(&temporary, path).is_ok();
+    if !written {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+fn unique_suffix(path: &Path) -> String {
+    let mut hasher = DefaultHasher::new();
+    path.hash(&mut hasher);
+    std::thread::current().id().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}

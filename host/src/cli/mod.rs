@@ -1,0 +1,93 @@
+//! Command-line interface: argument parsing and exit codes.
+
+mod run;
+mod units;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes, as documented in `--help`.
+pub(crate) mod exit {
+    pub const OK: u8 = 0;
+    pub const SCRIPT_ERROR: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const LIMIT: u8 = 3;
+    pub const SECURITY: u8 = 4;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "luabox",
+    version,
+    about = "Run untrusted Lua 5.4 scripts, each in its own WebAssembly sandbox",
+    after_help = "Exit codes: 0 ok; 1 syntax or runtime error; 2 usage or host-side I/O error; \
+                  3 a resource limit (fuel, memory, timeout, stack, output); 4 permission or security."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a Lua script in a fresh sandbox and print what it printed.
+    ///
+    /// The script gets Lua's safe libraries only (base without dofile/loadfile
+    /// and with a text-only load, table, string without dump, math, coroutine,
+    /// utf8, debug.traceback). There is no os, io, package or require.
+    Run(RunArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct RunArgs {
+    /// The Lua script to run.
+    file: PathBuf,
+
+    /// Instruction budget (wasmtime fuel units; about 1e9 per 60 ms of Lua).
+    /// Running out ends the script with kind "fuel".
+    #[arg(long, value_name = "N", default_value_t = luabox::Limits::default().fuel)]
+    fuel: u64,
+
+    /// Memory cap of the sandbox, e.g. 64MiB, 512KiB or a byte count. The
+    /// guest itself needs about 1.3 MiB. Running out is kind "memory".
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = units::parse_size)]
+    memory: usize,
+
+    /// Wall-clock limit, e.g. 200ms or 2s. Running past it is kind "timeout".
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = units::parse_duration)]
+    timeout: Duration,
+
+    /// Deepest call nesting allowed (Lua and C calls). Default: Lua's own
+    /// limits (about 200,000 Lua frames, 200 nested C calls). Kind "stack".
+    #[arg(long, value_name = "N")]
+    max_recursion_depth: Option<u32>,
+
+    /// Console output cap, in bytes. Passing it is kind "output".
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = units::parse_size)]
+    max_output: usize,
+
+    /// Console output cap, in lines (print calls). Passing it is kind "output".
+    #[arg(long, value_name = "N", default_value_t = luabox::Limits::default().output_lines)]
+    max_output_lines: usize,
+
+    /// Seed for math.random and Lua's string hashing (runs are reproducible).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u64,
+
+    /// Print exactly one JSON object on stdout: status, output, result, error,
+    /// fuel_used, memory_peak_bytes.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parses the command line and runs it.
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run::run(&args),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,195 @@
+//! Limits and policy: what a script may use and how much of it.
+
+use std::ops::{BitOr, BitOrAssign};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Resource limits for one script. Fuel, time and output are per call; the
+/// memory cap holds for the instance's whole life.
+///
+/// Engines that think in `max_memory_mb`, `max_execution_time_ms` and
+/// `max_recursion_depth` have builder methods of those names.
+///
+/// ```
+/// use luabox::Limits;
+///
+/// let limits = Limits::default()
+///     .max_memory_mb(16)
+///     .max_execution_time_ms(50)
+///     .max_recursion_depth(200);
+/// assert_eq!(limits.memory, 16 << 20);
+/// assert_eq!(limits.timeout.as_millis(), 50);
+/// assert_eq!(limits.recursion_depth, Some(200));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Instruction budget per call, in wasmtime fuel units (roughly one per
+    /// wasm instruction; 10^9 is about 60 ms of Lua on a 2020s core).
+    /// Deterministic: the same script uses the same fuel on every run.
+    /// Default: 1,000,000,000.
+    pub fuel: u64,
+    /// Wall-clock budget per call, enforced by epoch interruption.
+    /// Default: 1 s.
+    pub timeout: Duration,
+    /// Linear memory cap of the instance, in bytes. The guest needs about
+    /// 1.3 MiB before the script allocates anything. Default: 64 MiB.
+    pub memory: usize,
+    /// Deepest nesting of calls (Lua and C functions) a script may reach.
+    /// `None` keeps Lua's own limits: 1,000,000 stack slots (about 200,000
+    /// Lua frames) and 200 nested C calls (`pcall`, metamethods, `gsub`
+    /// callbacks). Setting it installs a call hook, which costs time on every
+    /// call. Default: `None`.
+    pub recursion_depth: Option<u32>,
+    /// Console output per call, in bytes. Default: 1 MiB.
+    pub output_bytes: usize,
+    /// Console output per call, in lines (messages). Default: 10,000.
+    pub output_lines: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel: 1_000_000_000,
+            timeout: Duration::from_secs(1),
+            memory: 64 << 20,
+            recursion_depth: None,
+            output_bytes: 1 << 20,
+            output_lines: 10_000,
+        }
+    }
+}
+
+impl Limits {
+    /// Sets the memory cap in MiB.
+    pub fn max_memory_mb(mut self, mb: usize) -> Self {
+        self.memory = mb.saturating_mul(1 << 20);
+        self
+    }
+
+    /// Sets the per-call wall-clock budget in milliseconds.
+    pub fn max_execution_time_ms(mut self, ms: u64) -> Self {
+        self.timeout = Duration::from_millis(ms);
+        self
+    }
+
+    /// Sets the deepest call nesting (see [`Limits::recursion_depth`]).
+    pub fn max_recursion_depth(mut self, depth: u32) -> Self {
+        self.recursion_depth = Some(depth);
+        self
+    }
+
+    /// Sets the per-call fuel budget.
+    pub fn with_fuel(mut self, fuel: u64) -> Self {
+        self.fuel = fuel;
+        self
+    }
+}
+
+/// The optional Lua standard libraries a script gets, as in mlua's `StdLib`.
+///
+/// Base (without `dofile`/`loadfile`, with a text-only `load`) and
+/// `debug.traceback` are always there. `os`, `io`, `package`/`require` and the
+/// rest of `debug` are not in the guest at all, so no flag can ask for them.
+///
+/// ```
+/// use luabox::StdLib;
+///
+/// let libs = StdLib::TABLE | StdLib::STRING;
+/// assert!(libs.contains(StdLib::STRING));
+/// assert!(!libs.contains(StdLib::MATH));
+/// assert_eq!(StdLib::default(), StdLib::ALL_SAFE);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StdLib(u8);
+
+impl StdLib {
+    /// No optional library.
+    pub const NONE: StdLib = StdLib(0);
+    /// `table`.
+    pub const TABLE: StdLib = StdLib(1 << 0);
+    /// `string` (without `string.dump`).
+    pub const STRING: StdLib = StdLib(1 << 1);
+    /// `math` (`math.random` seeded by the host).
+    pub const MATH: StdLib = StdLib(1 << 2);
+    /// `coroutine`.
+    pub const COROUTINE: StdLib = StdLib(1 << 3);
+    /// `utf8`.
+    pub const UTF8: StdLib = StdLib(1 << 4);
+    /// Every library the guest has. The default.
+    pub const ALL_SAFE: StdLib = StdLib(0b1_1111);
+
+    /// Whether every library in `other` is in `self`.
+    pub fn contains(self, other: StdLib) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl Default for StdLib {
+    fn default() -> Self {
+        StdLib::ALL_SAFE
+    }
+}
+
+impl BitOr for StdLib {
+    type Output = StdLib;
+    fn bitor(self, other: StdLib) -> StdLib {
+        StdLib(self.0 | other.0)
+    }
+}
+
+impl BitOrAssign for StdLib {
+    fn bitor_assign(&mut self, other: StdLib) {
+        self.0 |= other.0;
+    }
+}
+
+/// Everything that shapes one script's sandbox.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ScriptConfig {
+    /// Resource limits. Default: [`Limits::default`].
+    pub limits: Limits,
+    /// Optional libraries. Default: [`StdLib::ALL_SAFE`].
+    pub libraries: StdLib,
+    /// Seed of Lua's string hashing and of `math.random`, so runs are
+    /// reproducible. Default: 0.
+    pub seed: u64,
+}
+
+/// Where the compiled guest is cached.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum CacheDir {
+    /// `$LUABOX_CACHE_DIR`, else `$XDG_CACHE_HOME/luabox`, else
+    /// `$HOME/.cache/luabox`. The default.
+    #[default]
+    Default,
+    /// This directory. It must be writable by this user only: the cached
+    /// machine code is trusted when loaded.
+    At(PathBuf),
+    /// No cache: compile the guest on every start (about half a second).
+    Disabled,
+}
+
+/// Settings of a [`ScriptEngine`](crate::ScriptEngine), shared by all its
+/// scripts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Where the compiled guest is cached. Default: [`CacheDir::Default`].
+    pub cache: CacheDir,
+    /// Size of the wasm stack a call may use, in bytes. Lua's own C-call
+    /// limit (200) usually stops deep C recursion first; past this, the call
+    /// traps with kind `stack`. Default: 1 MiB.
+    pub max_wasm_stack: usize,
+    /// How often the engine's ticker advances the epoch, which is the
+    /// resolution of [`Limits::timeout`]. Default: 1 ms.
+    pub epoch_tick: std::time::Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            cache: CacheDir::Default,
+            max_wasm_stack: 1 << 20,
+            epoch_tick: std::time::Duration::from_millis(1),
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! Execution: one wasmtime engine, the guest compiled once, and one store and
+//! instance per script.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Engine, ResourceLimiter, Store, Trap};
+
+use crate::bindings::{self, Sandbox, SandboxPre};
+use crate::cache::{self, GuestSource};
+use crate::config::{EngineConfig, Limits, ScriptConfig, StdLib};
+use crate::console::{Console, ConsoleLevel, ConsoleMessage, OutputCapReached};
+use crate::error::{Limit, Result, ScriptError};
+
+/// The guest component, built by `make guest` and embedded here.
+const GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/luabox_guest.component.wasm"));
+const GUEST_HASH: &str = env!("LUABOX_GUEST_HASH");
+
+/// Runs Lua scripts, each in its own WebAssembly instance.
+///
+/// One `ScriptEngine` holds the wasmtime engine, the compiled guest (cached on
+/// disk, so only the first start on a machine compiles it) and the ticker
+/// thread that drives timeouts. Make one and share it: it is `Send + Sync`.
+///
+/// ```
+/// use luabox::{ScriptConfig, ScriptEngine};
+///
+/// let engine = ScriptEngine::new(Default::default())?;
+/// let mut script = engine.instantiate("hello.lua", &ScriptConfig::default())?;
+/// let result = script.run("print('hello') return 1 + 1")?;
+/// assert_eq!(result, serde_json::json!(2));
+/// assert_eq!(script.take_output()[0].text, "hello");
+/// # Ok::<(), luabox::ScriptError>(())
+/// ```
+pub struct ScriptEngine {
+    engine: Engine,
+    pre: SandboxPre<HostState>,
+    guest_source: GuestSource,
+    epoch_tick: Duration,
+    ticker: Option<EpochTicker>,
+}
+
+impl ScriptEngine {
+    /// Sets up wasmtime and loads the guest (from the cache, or compiling it).
+    ///
+    /// # Errors
+    /// [`ScriptError::Engine`] if wasmtime rejects the configuration or the
+    /// guest cannot be compiled.
+    pub fn new(config: EngineConfig) -> Result<Self> {
+        let mut wasm = wasmtime::Config::new();
+        wasm.consume_fuel(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(config.max_wasm_stack)
+            .wasm_exceptions(true)
+            .cranelift_opt_level(wasmtime::OptLevel::Speed);
+        let engine = Engine::new(&wasm).map_err(|error| ScriptError::Engine {
+            message: format!("configuring wasmtime: {error:#}"),
+        })?;
+        let (component, guest_source) = cache::load_guest(&engine, GUEST, GUEST_HASH, &config.cache)?;
+        let mut linker = Linker::new(&engine);
+        Sandbox::add_to_linker::<_, HasSelf<_>>(&mut linker, |state: &mut HostState| state)
+            .and_then(|()| linker.instantiate_pre(&component))
+            .and_then(SandboxPre::new)
+            .map(|pre| ScriptEngine {
+                ticker: Some(EpochTicker::start(engine.clone(), config.epoch_tick)),
+                engine,
+                pre,
+                guest_source,
+                epoch_tick: config.epoch_tick,
+            })
+            .map_err(|error| ScriptError::Engine {
+                message: format!("linking the guest: {error:#}"),
+            })
+    }
+
+    /// Whether the guest was compiled by this call to [`ScriptEngine::new`] or
+    /// loaded from the cache.
+    pub fn guest_source(&self) -> &GuestSource {
+        &self.guest_source
+    }
+
+    /// Makes a fresh sandbox for the script `name`: a new instance with its
+    /// own Lua state and the chosen libraries, nothing shared with any other.
+    ///
+    /// # Errors
+    /// A resource-limit error if the sandbox cannot even start under
+    /// `config.limits` (for instance a memory cap below the guest's 1.3 MiB).
+    pub fn instantiate(&self, name: &str, config: &ScriptConfig) -> Result<ScriptInstance> {
+        let limits = config.limits.clone();
+        let state = HostState {
+            limiter: MemoryCap::new(limits.memory),
+            console: Console::new(limits.output_bytes, limits.output_lines),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_trap();
+        let mut instance = ScriptInstance {
+            name: name.to_string(),
+            store,
+            sandbox: None,
+            deadline_ticks: ticks_for(limits.timeout, self.epoch_tick),
+            limits,
+            terminated: None,
+            fuel_used: 0,
+        };
+        let sandbox = instance.call(|store| self.pre.instantiate(store))?;
+        let options = bindings::Options {
+            libraries: guest_libraries(config.libraries),
+            seed: config.seed,
+            max_recursion_depth: instance.limits.recursion_depth.unwrap_or(0),
+        };
+        let initialised = instance.call(|store| sandbox.luabox_sandbox_script().call_init(store, options))?;
+        initialised.map_err(|error| from_guest(&instance.name, error))?;
+        instance.sandbox = Some(sandbox);
+        Ok(instance)
+    }
+
+    /// Runs `source` as the script `name` in a fresh sandbox with the default
+    /// [`ScriptConfig`] and returns what the chunk returned. Output is
+    /// discarded; use [`ScriptEngine::instantiate`] to read it.
+    ///
+    /// # Errors
+    /// Any [`ScriptError`] the script ends in.
+    pub fn run(&self, name: &str, source: impl AsRef<[u8]>) -> Result<serde_json::Value> {
+        self.instantiate(name, &ScriptConfig::default())?.run(source)
+    }
+}
+
+impl Drop for ScriptEngine {
+    fn drop(&mut self) {
+        if let Some(ticker) = self.ticker.take() {
+            ticker.stop();
+        }
+    }
+}
+
+/// The number of epoch ticks that covers `timeout` (one more than the
+/// quotient, since the current tick may be nearly over).
+fn ticks_for(timeout: Duration, tick: Duration) -> u64 {
+    let tick = tick.as_nanos().max(1);
+    u64::try_from(timeout.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
+}
+
+/// One script's sandbox: a wasm instance with its Lua state.
+///
+/// Globals and other state persist between [`ScriptInstance::run`] calls.
+/// After a trap (fuel, timeout, output, a wasm stack overflow, a failed
+/// allocation outside Lua) the instance is terminated: it never runs guest
+/// code again and every later call returns [`ScriptError::Terminated`]. A
+/// Lua error (including Lua's own "not enough memory" and "stack overflow")
+/// leaves it usable, as in native Lua.
+pub struct ScriptInstance {
+    name: String,
+    store: Store<HostState>,
+    sandbox: Option<Sandbox>,
+    limits: Limits,
+    deadline_ticks: u64,
+    terminated: Option<String>,
+    fuel_used: u64,
+}
+
+impl ScriptInstance {
+    /// Compiles `source` (Lua text; binary chunks are refused) under this script's name and runs it.
+    /// Returns the chunk's return values as JSON: `null` for none, the value
+    /// for one, an array for several.
+    ///
+    /// # Errors
+    /// [`ScriptError::Syntax`], [`ScriptError::Runtime`],
+    /// [`ScriptError::ResourceLimitExceeded`],
+    /// [`ScriptError::SecurityViolation`] or [`ScriptError::Terminated`].
+    pub fn run(&mut self, source: impl AsRef<[u8]>) -> Result<serde_json::Value> {
+        let Some(sandbox) = self.sandbox.take() else {
+            return Err(self.terminated_error());
+        };
+        let name = self.name.clone();
+        let outcome = self.call(|store| sandbox.luabox_sandbox_script().call_run(store, &name, source.as_ref()));
+        if self.terminated.is_none() {
+            self.sandbox = Some(sandbox);
+        }
+        let outcome = outcome?;
+        let text = outcome.map_err(|error| from_guest(&self.name, error))?;
+        serde_json::from_str(&text).map_err(|error| {
+            self.terminate("malformed result from the guest");
+            ScriptError::SecurityViolation {
+                script: self.name.clone(),
+                message: format!("the guest returned a malformed result: {error}"),
+            }
+        })
+    }
+
+    /// The script's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Console messages written so far and not yet taken.
+    pub fn output(&self) -> &[ConsoleMessage] {
+        self.store.data().console.messages()
+    }
+
+    /// Takes the console messages written so far.
+    pub fn take_output(&mut self) -> Vec<ConsoleMessage> {
+        self.store.data_mut().console.take()
+    }
+
+    /// Fuel the last call used (deterministic for the same script and input).
+    pub fn fuel_used(&self) -> u64 {
+        self.fuel_used
+    }
+
+    /// The largest the instance's linear memory has been, in bytes.
+    pub fn memory_peak_bytes(&self) -> usize {
+        self.store.data().limiter.peak
+    }
+
+    /// The limits this instance runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Why the instance was terminated, if it was.
+    pub fn terminated(&self) -> Option<&str> {
+        self.terminated.as_deref()
+    }
+
+    /// Runs one call into the guest with fresh per-call budgets. A trap
+    /// terminates the instance.
+    fn call<R>(&mut self, f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>) -> Result<R> {
+        if self.terminated.is_some() {
+            return Err(self.terminated_error());
+        }
+        self.store.data_mut().console.start_call();
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        if let Err(error) = self.store.set_fuel(self.limits.fuel) {
+            return Err(ScriptError::Engine {
+                message: format!("setting fuel: {error:#}"),
+            });
+        }
+        let outcome = f(&mut self.store);
+        let remaining = self.store.get_fuel().unwrap_or(0);
+        self.fuel_used = self.limits.fuel.saturating_sub(remaining);
+        outcome.map_err(|trap| {
+            let error = self.classify_trap(&trap);
+            self.terminate(error.kind());
+            error
+        })
+    }
+
+    fn terminate(&mut self, cause: &str) {
+        self.sandbox = None;
+        self.terminated = Some(cause.to_string());
+    }
+
+    fn terminated_error(&self) -> ScriptError {
+        ScriptError::Terminated {
+            script: self.name.clone(),
+            cause: self.terminated.clone().unwrap_or_else(|| "not started".into()),
+        }
+    }
+
+    /// Names the limit behind a trap.
+    fn classify_trap(&self, error: &wasmtime::Error) -> ScriptError {
+        let limits = &self.limits;
+        let exceeded = |limit, message: String| ScriptError::ResourceLimitExceeded {
+            script: self.name.clone(),
+            limit,
+            message,
+            line: None,
+            traceback: None,
+        };
+        if let Some(output) = error.downcast_ref::<OutputCapReached>() {
+            return exceeded(Limit::Output, output.message.clone());
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => exceeded(
+                Limit::Fuel,
+                format!("used up the fuel budget of {} units", limits.fuel),
+            ),
+            Some(Trap::Interrupt) => exceeded(
+                Limit::Timeout,
+                format!("ran longer than the timeout of {:?}", limits.timeout),
+            ),
+            Some(Trap::StackOverflow) => exceeded(Limit::Stack, "the wasm stack overflowed".into()),
+            _ if self.store.data().limiter.refused => exceeded(
+                Limit::Memory,
+                format!("reached the memory cap of {} bytes", limits.memory),
+            ),
+            _ => ScriptError::SecurityViolation {
+                script: self.name.clone(),
+                message: format!("the sandbox trapped: {error:#}"),
+            },
+        }
+    }
+}
+
+/// The WIT flags for a [`StdLib`] set.
+fn guest_libraries(libraries: StdLib) -> bindings::Libraries {
+    [
+        (StdLib::TABLE, bindings::Libraries::TABLE),
+        (StdLib::STRING, bindings::Libraries::STRING),
+        (StdLib::MATH, bindings::Libraries::MATH),
+        (StdLib::COROUTINE, bindings::Libraries::COROUTINE),
+        (StdLib::UTF8, bindings::Libraries::UTF8),
+    ]
+    .into_iter()
+    .filter(|(ours, _)| libraries.contains(*ours))
+    .fold(bindings::Libraries::empty(), |all, (_, theirs)| all | theirs)
+}
+
+/// Maps an error the guest reported (Lua's own) onto [`ScriptError`].
+fn from_guest(script: &str, error: bindings::ScriptError) -> ScriptError {
+    let script = script.to_string();
+    let bindings::ScriptError {
+        kind,
+        message,
+        line,
+        traceback,
+    } = error;
+    match kind {
+        bindings::ErrorKind::Syntax => ScriptError::Syntax { script, line, message },
+        bindings::ErrorKind::Runtime => ScriptError::Runtime {
+            script,
+            line,
+            message,
+            traceback,
+        },
+        bindings::ErrorKind::Memory | bindings::ErrorKind::Stack => ScriptError::ResourceLimitExceeded {
+            script,
+            limit: if kind == bindings::ErrorKind::Memory {
+                Limit::Memory
+            } else {
+                Limit::Stack
+            },
+            message,
+            line,
+            traceback,
+        },
+    }
+}
+
+/// The host state of one store.
+pub(crate) struct HostState {
+    limiter: MemoryCap,
+    console: Console,
+}
+
+impl bindings::luabox::sandbox::console::Host for HostState {
+    fn log(&mut self, level: bindings::Level, message: String) -> wasmtime::Result<()> {
+        let level = match level {
+            bindings::Level::Info => ConsoleLevel::Info,
+            bindings::Level::Warn => ConsoleLevel::Warn,
+            bindings::Level::Error => ConsoleLevel::Error,
+        };
+        self.console.push(level, message).map_err(wasmtime::Error::new)
+    }
+}
+
+/// The instance's memory cap, and the peak it reached.
+struct MemoryCap {
+    cap: usize,
+    peak: usize,
+    /// Whether a growth was refused: a trap after that is a memory failure.
+    refused: bool,
+}
+
+impl MemoryCap {
+    fn new(cap: usize) -> Self {
+        MemoryCap {
+            cap,
+            peak: 0,
+            refused: false,
+        }
+    }
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            self.refused = true;
+            return Ok(false);
+        }
+        self.peak = self.peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        // The guest never grows its tables; allow what it starts with.
+        Ok(desired <= 65_536)
+    }
+}
+
+/// The thread that advances the engine's epoch, which is what makes
+/// timeouts fire. It stops when the engine is dropped.
+struct EpochTicker {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine, tick: Duration) -> Self {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
+                engine.increment_epoch();
+            }
+        });
+        EpochTicker { stop, thread }
+    }
+
+    fn stop(self) {
+        drop(self.stop);
+        let _ = self.thread.join();
+    }
+}

@@ -1,0 +1,214 @@
+//! The one error type of luabox.
+
+use std::fmt;
+
+/// Which resource limit a script ran into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The per-call instruction budget ([`Limits::fuel`](crate::Limits::fuel)).
+    Fuel,
+    /// The instance's memory cap ([`Limits::memory`](crate::Limits::memory)).
+    Memory,
+    /// The per-call wall-clock budget ([`Limits::timeout`](crate::Limits::timeout)).
+    Timeout,
+    /// Lua's stack, its C-call nesting, the recursion depth or the wasm stack.
+    Stack,
+    /// The per-call console output cap.
+    Output,
+}
+
+impl Limit {
+    /// The short lowercase name used in JSON reports and messages
+    /// (`"fuel"`, `"memory"`, `"timeout"`, `"stack"`, `"output"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::Fuel => "fuel",
+            Limit::Memory => "memory",
+            Limit::Timeout => "timeout",
+            Limit::Stack => "stack",
+            Limit::Output => "output",
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything that can go wrong running a script.
+///
+/// Errors raised by Lua carry the script name, the line (when the message
+/// names one) and Lua's traceback. A resource limit names the limit and its
+/// value in `message`.
+///
+/// ```
+/// use luabox::{ScriptEngine, ScriptError};
+///
+/// let engine = ScriptEngine::new(Default::default())?;
+/// let error = engine.run("boom.lua", "local x = 1\nerror('boom')").unwrap_err();
+/// match error {
+///     ScriptError::Runtime { script, line, message, .. } => {
+///         assert_eq!(script, "boom.lua");
+///         assert_eq!(line, Some(2));
+///         assert_eq!(message, "boom.lua:2: boom");
+///     }
+///     other => panic!("unexpected {other}"),
+/// }
+/// # Ok::<(), ScriptError>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScriptError {
+    /// The source did not compile.
+    #[error("syntax error: {message}")]
+    Syntax {
+        /// The script's name (its chunk name).
+        script: String,
+        /// The line the parser stopped at.
+        line: Option<u32>,
+        /// Lua's message, e.g. `hello.lua:3: '=' expected near 'x'`.
+        message: String,
+    },
+
+    /// The script raised an error that nothing caught.
+    #[error("runtime error: {message}")]
+    Runtime {
+        /// The script's name.
+        script: String,
+        /// The line the message points at, when it names one.
+        line: Option<u32>,
+        /// The error object as text, e.g. `hello.lua:12: attempt to call a nil value`.
+        message: String,
+        /// Lua's stack traceback at the point of the error.
+        traceback: Option<String>,
+    },
+
+    /// The script hit a resource limit. The instance is terminated when the
+    /// limit was enforced by a trap (fuel, timeout, output, a wasm stack
+    /// overflow, memory outside Lua's allocator); a "not enough memory" or
+    /// "stack overflow" that Lua raised itself leaves the instance usable.
+    #[error("{limit} limit exceeded: {message}")]
+    ResourceLimitExceeded {
+        /// The script's name.
+        script: String,
+        /// Which limit.
+        limit: Limit,
+        /// What happened, with the limit's value.
+        message: String,
+        /// The Lua line, when Lua itself reported the error.
+        line: Option<u32>,
+        /// Lua's traceback, when Lua itself reported the error.
+        traceback: Option<String>,
+    },
+
+    /// The sandbox stopped the script for doing something it must never do
+    /// (a wasm trap other than a resource limit, or a malformed answer from
+    /// the guest). The instance is terminated.
+    #[error("security violation in {script}: {message}")]
+    SecurityViolation {
+        /// The script's name.
+        script: String,
+        /// What was detected.
+        message: String,
+    },
+
+    /// The script called a host function its permissions do not allow.
+    #[error("permission denied to {script}: {message}")]
+    PermissionDenied {
+        /// The script's name.
+        script: String,
+        /// What was refused.
+        message: String,
+    },
+
+    /// The script is disabled (after too many violations, or by the host)
+    /// and is not run until re-enabled.
+    #[error("script {script} is disabled: {reason}")]
+    ScriptDisabled {
+        /// The script's name.
+        script: String,
+        /// Why it was disabled.
+        reason: String,
+    },
+
+    /// The script's instance was terminated by an earlier trap; luabox never
+    /// runs guest code again after a trap. Start the script afresh.
+    #[error("script {script} was terminated earlier ({cause}); start it afresh")]
+    Terminated {
+        /// The script's name.
+        script: String,
+        /// The limit or violation that terminated it.
+        cause: String,
+    },
+
+    /// No script by that name.
+    #[error("no script named {script}")]
+    NotFound {
+        /// The name asked for.
+        script: String,
+    },
+
+    /// The engine could not be set up (compiling or loading the guest).
+    #[error("engine setup failed: {message}")]
+    Engine {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl ScriptError {
+    /// The short kind used in JSON reports: `"syntax"`, `"runtime"`, a
+    /// [`Limit`] name, `"security"`, `"permission"`, `"disabled"`,
+    /// `"terminated"`, `"not_found"` or `"engine"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ScriptError::Syntax { .. } => "syntax",
+            ScriptError::Runtime { .. } => "runtime",
+            ScriptError::ResourceLimitExceeded { limit, .. } => limit.as_str(),
+            ScriptError::SecurityViolation { .. } => "security",
+            ScriptError::PermissionDenied { .. } => "permission",
+            ScriptError::ScriptDisabled { .. } => "disabled",
+            ScriptError::Terminated { .. } => "terminated",
+            ScriptError::NotFound { .. } => "not_found",
+            ScriptError::Engine { .. } => "engine",
+        }
+    }
+
+    /// The Lua line the error points at, if any.
+    pub fn line(&self) -> Option<u32> {
+        match self {
+            ScriptError::Syntax { line, .. }
+            | ScriptError::Runtime { line, .. }
+            | ScriptError::ResourceLimitExceeded { line, .. } => *line,
+            _ => None,
+        }
+    }
+
+    /// Lua's traceback, if any.
+    pub fn traceback(&self) -> Option<&str> {
+        match self {
+            ScriptError::Runtime { traceback, .. }
+            | ScriptError::ResourceLimitExceeded { traceback, .. } => traceback.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The message without the kind prefix that `Display` adds.
+    pub fn message(&self) -> String {
+        match self {
+            ScriptError::Syntax { message, .. }
+            | ScriptError::Runtime { message, .. }
+            | ScriptError::ResourceLimitExceeded { message, .. }
+            | ScriptError::SecurityViolation { message, .. }
+            | ScriptError::PermissionDenied { message, .. }
+            | ScriptError::Engine { message } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Shorthand for results of luabox operations.
+pub type Result<T, E = ScriptError> = std::result::Result<T, E>;
