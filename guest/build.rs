@@ -92,10 +92,7 @@ fn main() {
         .out_dir(out_dir.join("c"))
         .compile("luabox_c");
 
-    println!(
-        "cargo:rustc-link-search=native={}",
-        lua.lib_dir().display()
-    );
+    println!("cargo:rustc-link-search=native={}", lua.lib_dir().display());
     // `lua-src` names the Lua 5.4 archive `liblua5.4.a`.
     println!("cargo:rustc-link-lib=static=lua5.4");
     println!(

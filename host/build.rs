@@ -29,7 +29,12 @@ fn main() {
     let component = wit_component::ComponentEncoder::default()
         .module(&core)
         .and_then(|encoder| encoder.validate(true).encode())
-        .unwrap_or_else(|error| panic!("cannot make a component of {}: {error:?}", core_path.display()));
+        .unwrap_or_else(|error| {
+            panic!(
+                "cannot make a component of {}: {error:?}",
+                core_path.display()
+            )
+        });
 
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
     fs::write(out_dir.join("luabox_guest.component.wasm"), &component).unwrap();

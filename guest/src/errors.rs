@@ -93,7 +93,10 @@ fn line_of(message: &str, chunk: &str) -> Option<u32> {
             .then(|| rest[..end].parse().ok())
             .flatten()
     };
-    if let Some(rest) = message.strip_prefix(chunk).and_then(|r| r.strip_prefix(':')) {
+    if let Some(rest) = message
+        .strip_prefix(chunk)
+        .and_then(|r| r.strip_prefix(':'))
+    {
         return digits_then_colon(rest);
     }
     message

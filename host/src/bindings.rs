@@ -7,5 +7,5 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
 });
 
+pub(crate) use self::luabox::sandbox::console::Level;
 pub(crate) use exports::luabox::sandbox::script::{ErrorKind, Libraries, Options, ScriptError};
-pub(crate) use luabox::sandbox::console::Level;

@@ -39,7 +39,10 @@ pub(crate) fn load_guest(
     cache: &CacheDir,
 ) -> Result<(Component, GuestSource)> {
     let Some(dir) = cache_dir(cache) else {
-        return Ok((compile(engine, guest)?, GuestSource::Compiled { cached_to: None }));
+        return Ok((
+            compile(engine, guest)?,
+            GuestSource::Compiled { cached_to: None },
+        ));
     };
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
@@ -89,7 +92,11 @@ fn cache_dir(cache: &CacheDir) -> Option<PathBuf> {
 /// Writes `bytes` to `path` through a temporary file and a rename, so a
 /// reader never sees half a file. Returns whether it worked.
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> bool {
-    let temporary = dir.join(format!(".tmp-{}-{}", std::process::id(), unique_suffix(path)));
+    let temporary = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        unique_suffix(path)
+    ));
     let written = fs::create_dir_all(dir).is_ok()
         && fs::write(&temporary, bytes).is_ok()
         && fs::rename(&temporary, path).is_ok();

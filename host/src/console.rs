@@ -71,7 +71,11 @@ impl Console {
     }
 
     /// Appends a message, or refuses it when it would pass a cap.
-    pub(crate) fn push(&mut self, level: ConsoleLevel, text: String) -> Result<(), OutputCapReached> {
+    pub(crate) fn push(
+        &mut self,
+        level: ConsoleLevel,
+        text: String,
+    ) -> Result<(), OutputCapReached> {
         let bytes = self.bytes_this_call.saturating_add(text.len());
         let lines = self.lines_this_call + 1;
         if bytes > self.max_bytes {

@@ -58,7 +58,8 @@ impl ScriptEngine {
         let engine = Engine::new(&wasm).map_err(|error| ScriptError::Engine {
             message: format!("configuring wasmtime: {error:#}"),
         })?;
-        let (component, guest_source) = cache::load_guest(&engine, GUEST, GUEST_HASH, &config.cache)?;
+        let (component, guest_source) =
+            cache::load_guest(&engine, GUEST, GUEST_HASH, &config.cache)?;
         let mut linker = Linker::new(&engine);
         Sandbox::add_to_linker::<_, HasSelf<_>>(&mut linker, |state: &mut HostState| state)
             .and_then(|()| linker.instantiate_pre(&component))
@@ -79,6 +80,17 @@ impl ScriptEngine {
     /// loaded from the cache.
     pub fn guest_source(&self) -> &GuestSource {
         &self.guest_source
+    }
+
+    /// Everything the guest component imports, by name (for example
+    /// `luabox:sandbox/console@0.1.0`). These are all a script can reach.
+    pub fn guest_imports(&self) -> Vec<String> {
+        let component = self.pre.instance_pre().component();
+        component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect()
     }
 
     /// Makes a fresh sandbox for the script `name`: a new instance with its
@@ -111,7 +123,8 @@ impl ScriptEngine {
             seed: config.seed,
             max_recursion_depth: instance.limits.recursion_depth.unwrap_or(0),
         };
-        let initialised = instance.call(|store| sandbox.luabox_sandbox_script().call_init(store, options))?;
+        let initialised =
+            instance.call(|store| sandbox.luabox_sandbox_script().call_init(store, options))?;
         initialised.map_err(|error| from_guest(&instance.name, error))?;
         instance.sandbox = Some(sandbox);
         Ok(instance)
@@ -124,7 +137,8 @@ impl ScriptEngine {
     /// # Errors
     /// Any [`ScriptError`] the script ends in.
     pub fn run(&self, name: &str, source: impl AsRef<[u8]>) -> Result<serde_json::Value> {
-        self.instantiate(name, &ScriptConfig::default())?.run(source)
+        self.instantiate(name, &ScriptConfig::default())?
+            .run(source)
     }
 }
 
@@ -140,7 +154,9 @@ impl Drop for ScriptEngine {
 /// quotient, since the current tick may be nearly over).
 fn ticks_for(timeout: Duration, tick: Duration) -> u64 {
     let tick = tick.as_nanos().max(1);
-    u64::try_from(timeout.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
+    u64::try_from(timeout.as_nanos().div_ceil(tick))
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
 }
 
 /// One script's sandbox: a wasm instance with its Lua state.
@@ -175,7 +191,11 @@ impl ScriptInstance {
             return Err(self.terminated_error());
         };
         let name = self.name.clone();
-        let outcome = self.call(|store| sandbox.luabox_sandbox_script().call_run(store, &name, source.as_ref()));
+        let outcome = self.call(|store| {
+            sandbox
+                .luabox_sandbox_script()
+                .call_run(store, &name, source.as_ref())
+        });
         if self.terminated.is_none() {
             self.sandbox = Some(sandbox);
         }
@@ -227,7 +247,10 @@ impl ScriptInstance {
 
     /// Runs one call into the guest with fresh per-call budgets. A trap
     /// terminates the instance.
-    fn call<R>(&mut self, f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>) -> Result<R> {
+    fn call<R>(
+        &mut self,
+        f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R> {
         if self.terminated.is_some() {
             return Err(self.terminated_error());
         }
@@ -256,7 +279,10 @@ impl ScriptInstance {
     fn terminated_error(&self) -> ScriptError {
         ScriptError::Terminated {
             script: self.name.clone(),
-            cause: self.terminated.clone().unwrap_or_else(|| "not started".into()),
+            cause: self
+                .terminated
+                .clone()
+                .unwrap_or_else(|| "not started".into()),
         }
     }
 
@@ -306,7 +332,9 @@ fn guest_libraries(libraries: StdLib) -> bindings::Libraries {
     ]
     .into_iter()
     .filter(|(ours, _)| libraries.contains(*ours))
-    .fold(bindings::Libraries::empty(), |all, (_, theirs)| all | theirs)
+    .fold(bindings::Libraries::empty(), |all, (_, theirs)| {
+        all | theirs
+    })
 }
 
 /// Maps an error the guest reported (Lua's own) onto [`ScriptError`].
@@ -319,24 +347,30 @@ fn from_guest(script: &str, error: bindings::ScriptError) -> ScriptError {
         traceback,
     } = error;
     match kind {
-        bindings::ErrorKind::Syntax => ScriptError::Syntax { script, line, message },
+        bindings::ErrorKind::Syntax => ScriptError::Syntax {
+            script,
+            line,
+            message,
+        },
         bindings::ErrorKind::Runtime => ScriptError::Runtime {
             script,
             line,
             message,
             traceback,
         },
-        bindings::ErrorKind::Memory | bindings::ErrorKind::Stack => ScriptError::ResourceLimitExceeded {
-            script,
-            limit: if kind == bindings::ErrorKind::Memory {
-                Limit::Memory
-            } else {
-                Limit::Stack
-            },
-            message,
-            line,
-            traceback,
-        },
+        bindings::ErrorKind::Memory | bindings::ErrorKind::Stack => {
+            ScriptError::ResourceLimitExceeded {
+                script,
+                limit: if kind == bindings::ErrorKind::Memory {
+                    Limit::Memory
+                } else {
+                    Limit::Stack
+                },
+                message,
+                line,
+                traceback,
+            }
+        }
     }
 }
 
@@ -353,7 +387,9 @@ impl bindings::luabox::sandbox::console::Host for HostState {
             bindings::Level::Warn => ConsoleLevel::Warn,
             bindings::Level::Error => ConsoleLevel::Error,
         };
-        self.console.push(level, message).map_err(wasmtime::Error::new)
+        self.console
+            .push(level, message)
+            .map_err(wasmtime::Error::new)
     }
 }
 
@@ -376,7 +412,12 @@ impl MemoryCap {
 }
 
 impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.cap {
             self.refused = true;
             return Ok(false);
@@ -385,7 +426,12 @@ impl ResourceLimiter for MemoryCap {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         // The guest never grows its tables; allow what it starts with.
         Ok(desired <= 65_536)
     }

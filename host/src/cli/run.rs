@@ -43,7 +43,9 @@ fn exit_code(error: &ScriptError) -> u8 {
     match error {
         ScriptError::Syntax { .. } | ScriptError::Runtime { .. } => exit::SCRIPT_ERROR,
         ScriptError::ResourceLimitExceeded { .. } => exit::LIMIT,
-        ScriptError::SecurityViolation { .. } | ScriptError::PermissionDenied { .. } => exit::SECURITY,
+        ScriptError::SecurityViolation { .. } | ScriptError::PermissionDenied { .. } => {
+            exit::SECURITY
+        }
         ScriptError::Engine { .. } => exit::USAGE,
         _ => exit::SCRIPT_ERROR,
     }
@@ -82,7 +84,12 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
         Ok(mut script) => {
             let outcome = script.run(&source);
             let output = script.take_output();
-            (outcome, output, script.fuel_used(), script.memory_peak_bytes())
+            (
+                outcome,
+                output,
+                script.fuel_used(),
+                script.memory_peak_bytes(),
+            )
         }
         Err(error) => (Err(error), Vec::new(), 0, 0),
     };

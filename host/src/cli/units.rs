@@ -7,8 +7,15 @@ use std::time::Duration;
 /// `MiB` or `GiB`.
 pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
+    if digits.is_empty() {
+        return Err(format!(
+            "`{text}` is not a size: expected e.g. 64MiB, 512KiB or 1048576"
+        ));
+    }
     let multiplier: usize = match unit.trim() {
         "" | "B" => 1,
         "KiB" => 1 << 10,
@@ -31,7 +38,9 @@ pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
 /// Parses a duration: a whole number with a suffix `ms` or `s`.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     let number: u64 = digits
         .parse()
@@ -40,7 +49,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => Ok(Duration::from_millis(number)),
         "s" => Ok(Duration::from_secs(number)),
         "" => Err(format!("`{text}` needs a unit: ms or s (e.g. 200ms)")),
-        other => Err(format!("unknown duration unit `{other}`: use ms or s (e.g. 200ms, 2s)")),
+        other => Err(format!(
+            "unknown duration unit `{other}`: use ms or s (e.g. 200ms, 2s)"
+        )),
     }
 }
 
@@ -70,6 +81,10 @@ mod tests {
         assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert!(parse_duration("200").unwrap_err().contains("needs a unit"));
-        assert!(parse_duration("2h").unwrap_err().contains("unknown duration unit"));
+        assert!(
+            parse_duration("2h")
+                .unwrap_err()
+                .contains("unknown duration unit")
+        );
     }
 }

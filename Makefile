@@ -1,0 +1,69 @@
+# luabox: two commands matter, `make run` and `make test`. Everything else is
+# a step they call. Variables can be overridden: `make test CARGO=...`.
+
+CARGO        ?= cargo
+CLANG        ?= clang-22
+LLVM_AR      ?= llvm-ar-22
+GUEST_TARGET := wasm32-unknown-unknown
+GUEST_WASM   := target/$(GUEST_TARGET)/release/luabox_guest.wasm
+LUABOX       := target/release/luabox
+APT_PACKAGES := clang-22 llvm-22 wasi-libc
+
+# wasmtime captures a host backtrace on every wasm exception (every Lua error)
+# when RUST_BACKTRACE is set, which this machine and CI do: keep it for panics,
+# not for library errors.
+export RUST_LIB_BACKTRACE := 0
+export LUABOX_CLANG := $(CLANG)
+export LUABOX_LLVM_AR := $(LLVM_AR)
+
+.PHONY: all setup guest build run test lint fmt clean
+
+all: build
+
+## setup: install what a fresh Debian machine lacks (idempotent).
+setup:
+	@rustup target list --installed | grep -qx '$(GUEST_TARGET)' || rustup target add $(GUEST_TARGET)
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages: $$missing (run 'sudo apt-get install $$missing')"; exit 1; \
+	  fi; \
+	fi
+
+## guest: the Lua interpreter as a wasm module (the host build makes it a component).
+guest: setup
+	$(CARGO) build --release --target $(GUEST_TARGET) -p luabox-guest
+
+## build: everything, in release; the CLI ends up at target/release/luabox.
+build: guest
+	$(CARGO) build --release -p luabox
+
+## run: a demo: a good script, then hostile ones, each contained.
+run: build
+	@for script in hello forever escape deep hog; do \
+	  echo "== luabox run examples/$$script.lua"; \
+	  $(LUABOX) run examples/$$script.lua --memory 16MiB; \
+	  echo "   (exit code $$?)"; \
+	done
+	@echo "== luabox run examples/forever.lua --fuel 100000000000 --timeout 200ms --json"
+	@$(LUABOX) run examples/forever.lua --fuel 100000000000 --timeout 200ms --json; echo "   (exit code $$?)"
+
+## test: build, then lint and run every test (unit, integration, doc).
+test: build lint
+	$(CARGO) test --release -p luabox
+
+lint: guest
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release -p luabox --all-targets -- -D warnings
+	$(CARGO) clippy --release --target $(GUEST_TARGET) -p luabox-guest -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

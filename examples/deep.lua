@@ -1,0 +1,3 @@
+-- Unbounded recursion: Lua's stack limit ends it.
+local function dive(n) return 1 + dive(n + 1) end
+return dive(1)

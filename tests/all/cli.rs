@@ -1,0 +1,207 @@
+//! `luabox run`: output, `--json`, exit codes, `--help`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::support::test_cache;
+
+fn luabox(args: &[&str]) -> Output {
+    let luabox::CacheDir::At(cache) = test_cache() else {
+        unreachable!()
+    };
+    Command::new(env!("CARGO_BIN_EXE_luabox"))
+        .args(args)
+        .env("LUABOX_CACHE_DIR", cache)
+        .output()
+        .expect("run luabox")
+}
+
+fn script(dir: &Path, name: &str, source: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, source).unwrap();
+    path
+}
+
+fn json_run(path: &Path, extra: &[&str]) -> (Value, i32) {
+    let mut args = vec!["run", path.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let output = luabox(&args);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "exactly one JSON object: {stdout}"
+    );
+    (
+        serde_json::from_str(&stdout).unwrap(),
+        output.status.code().unwrap(),
+    )
+}
+
+#[test]
+fn json_report_of_a_good_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(
+        dir.path(),
+        "hello.lua",
+        "print('hi', 1)\nprint('a\\nb')\nreturn 1, {x = true}",
+    );
+    let (report, code) = json_run(&path, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["output"], json!(["hi\t1", "a", "b"]));
+    assert_eq!(report["result"], json!([1, {"x": true}]));
+    assert_eq!(report["error"], Value::Null);
+    assert!(report["fuel_used"].as_u64().unwrap() > 0);
+    assert!(report["memory_peak_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn json_report_of_a_runtime_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(
+        dir.path(),
+        "bad.lua",
+        "print('before')\nlocal t = nil\nreturn t.x\n",
+    );
+    let (report, code) = json_run(&path, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(report["status"], "error");
+    assert_eq!(report["output"], json!(["before"]));
+    let error = &report["error"];
+    assert_eq!(error["kind"], "runtime");
+    assert_eq!(error["line"], 3);
+    let name = path.display().to_string();
+    assert_eq!(
+        error["message"],
+        format!("{name}:3: attempt to index a nil value (local 't')")
+    );
+    assert!(
+        error["traceback"]
+            .as_str()
+            .unwrap()
+            .contains("in main chunk")
+    );
+}
+
+#[test]
+fn exit_codes_follow_the_kind_of_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("syntax.lua", "x = = 1", &[][..], 1, "syntax"),
+        (
+            "escape.lua",
+            "os.execute('echo ESCAPED')",
+            &[][..],
+            1,
+            "runtime",
+        ),
+        (
+            "spin.lua",
+            "while true do end",
+            &["--fuel", "10000000"][..],
+            3,
+            "fuel",
+        ),
+        (
+            "hog.lua",
+            "local s = 'x' while true do s = s .. s end",
+            &["--memory", "8MiB"][..],
+            3,
+            "memory",
+        ),
+        (
+            "slow.lua",
+            "while true do end",
+            &["--fuel", "100000000000000", "--timeout", "100ms"][..],
+            3,
+            "timeout",
+        ),
+        (
+            "deep.lua",
+            "local function f(n) return 1 + f(n + 1) end return f(1)",
+            &[][..],
+            3,
+            "stack",
+        ),
+        (
+            "chatty.lua",
+            "for i = 1, 100 do print(i) end",
+            &["--max-output-lines", "10"][..],
+            3,
+            "output",
+        ),
+    ];
+    for (name, source, flags, expected_code, kind) in cases {
+        let path = script(dir.path(), name, source);
+        let (report, code) = json_run(&path, flags);
+        assert_eq!(code, expected_code, "{name}: {report}");
+        assert_eq!(report["error"]["kind"], kind, "{name}: {report}");
+        assert!(!report["output"].to_string().contains("ESCAPED"));
+    }
+}
+
+#[test]
+fn plain_mode_prints_output_then_the_error_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(dir.path(), "boom.lua", "print('out')\nerror('boom')\n");
+    let output = luabox(&["run", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "out\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let name = path.display();
+    assert!(
+        stderr.starts_with(&format!(
+            "error (runtime): {name}:2: boom\nstack traceback:"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_with_2() {
+    let missing = luabox(&["run", "/nonexistent/missing.lua"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/missing.lua")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(dir.path(), "ok.lua", "return 1");
+    for bad in [
+        &["--memory", "12XB"][..],
+        &["--timeout", "5"][..],
+        &["--fuel", "lots"][..],
+    ] {
+        let mut args = vec!["run", path.to_str().unwrap()];
+        args.extend_from_slice(bad);
+        let output = luabox(&args);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        assert!(!output.stderr.is_empty());
+    }
+}
+
+#[test]
+fn help_explains_every_limit_and_its_default() {
+    let output = luabox(&["run", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "--fuel",
+        "1000000000",
+        "--memory",
+        "64MiB",
+        "--timeout",
+        "1s",
+        "--max-recursion-depth",
+        "--max-output",
+        "1MiB",
+        "--max-output-lines",
+        "10000",
+        "--json",
+    ] {
+        assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
+    }
+}

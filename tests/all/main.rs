@@ -1,0 +1,12 @@
+//! luabox's integration tests: one binary, one module per topic.
+
+mod cache;
+mod cli;
+mod determinism;
+mod errors;
+mod fidelity;
+mod imports;
+mod isolation;
+mod limits;
+mod sandbox;
+mod support;

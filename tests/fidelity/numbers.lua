@@ -1,0 +1,20 @@
+print(1, 1.0, -0.0, 3 / 2, 3 // 2, 3.0 // 2, -3 // 2, 3 % -2, -3 % 2, 5.5 % 2)
+print(math.type(1), math.type(1.0), math.type("1"), math.type(2^53))
+print(math.maxinteger + 1 == math.mininteger, math.maxinteger * 2)
+print(1 == 1.0, 2^53 == 2^53 + 1, math.ult(1, -1))
+print(7 // 0.0, -7 // 0.0, 0/0 ~= 0/0)
+print(pcall(function() return 1 // 0 end))
+print(pcall(function() return 1 % 0 end))
+print(3 & 5, 3 | 5, 3 ~ 5, ~0, 1 << 63, 1 << 64, -1 >> 1)
+print(tonumber("0x10"), tonumber("  12  "), tonumber("1e2"), tonumber("z", 36), tonumber("10", 2), tonumber("abc"))
+print(math.floor(3.7), math.ceil(3.2), math.floor(-3.5), math.fmod(-7, 3), math.abs(math.mininteger))
+print(math.tointeger(3.0), math.tointeger(3.5), math.tointeger("8"))
+print(string.format("%.17g", 0.1), 100000000000000, 1e100)
+print(math.huge, -math.huge, math.pi)
+print(10 == "10", "10" + 5, "3" * "4", 10 .. 20)
+print(pcall(function() return {} + 1 end))
+print(#"abc", -2^63 == math.mininteger, 2^31)
+for i = 3, 1, -1 do print(i) end
+for i = 1, 3 do print(i) end
+for x = 1.0, 2.0, 0.5 do print(x) end
+print(math.max(1, 5, 3), math.min(2.5, 1), math.sqrt(16), math.exp(0), math.log(8, 2))
