@@ -53,8 +53,10 @@ run: build
 	@echo "== luabox run examples/forever.lua --fuel 100000000000 --timeout 200ms --json"
 	@$(LUABOX) run examples/forever.lua --fuel 100000000000 --timeout 200ms --json; echo "   (exit code $$?)"
 
-## test: build, then lint and run every test (unit, integration, doc).
-test: build lint
+## test: lint, then build and run every test (unit, integration, doc).
+## (`cargo test` builds the CLI itself; going through `build` would compile
+## wasmtime twice, once without and once with the dev-dependencies' features.)
+test: guest lint
 	$(CARGO) test --release -p luabox
 
 lint: guest

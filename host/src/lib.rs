@@ -40,3 +40,8 @@ pub use config::{CacheDir, EngineConfig, Limits, ScriptConfig, StdLib};
 pub use console::{ConsoleLevel, ConsoleMessage};
 pub use engine::{ScriptEngine, ScriptInstance};
 pub use error::{Limit, Result, ScriptError};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
