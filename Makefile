@@ -9,9 +9,10 @@ GUEST_WASM   := target/$(GUEST_TARGET)/release/luabox_guest.wasm
 LUABOX       := target/release/luabox
 APT_PACKAGES := clang-22 llvm-22 wasi-libc
 
-# wasmtime captures a host backtrace on every wasm exception (every Lua error)
-# when RUST_BACKTRACE is set, which this machine and CI do: keep it for panics,
-# not for library errors.
+# RUST_BACKTRACE=1 is set on these machines and in CI. luabox builds wasmtime
+# without its `backtrace` feature, so Lua errors (wasm exceptions) do not
+# capture host backtraces; this also keeps any library error from doing so,
+# while panics keep theirs.
 export RUST_LIB_BACKTRACE := 0
 export LUABOX_CLANG := $(CLANG)
 export LUABOX_LLVM_AR := $(LLVM_AR)

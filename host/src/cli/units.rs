@@ -3,20 +3,23 @@
 
 use std::time::Duration;
 
-/// Parses a byte size: a whole number with an optional suffix `B`, `KiB`,
-/// `MiB` or `GiB`.
-pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
+/// Splits `64MiB` into the number and the unit after it; `None` when there
+/// is no leading number (or it does not fit a `u64`).
+fn number_and_unit(text: &str) -> Option<(u64, &str)> {
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    if digits.is_empty() {
-        return Err(format!(
-            "`{text}` is not a size: expected e.g. 64MiB, 512KiB or 1048576"
-        ));
-    }
-    let multiplier: usize = match unit.trim() {
+    Some((digits.parse().ok()?, unit.trim()))
+}
+
+/// Parses a byte size: a whole number with an optional suffix `B`, `KiB`,
+/// `MiB` or `GiB`.
+pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (number, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("`{text}` is not a size: expected e.g. 64MiB, 512KiB or 1048576"))?;
+    let multiplier: u64 = match unit {
         "" | "B" => 1,
         "KiB" => 1 << 10,
         "MiB" => 1 << 20,
@@ -27,25 +30,18 @@ pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
             ));
         }
     };
-    let number: usize = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size: expected e.g. 64MiB, 512KiB or 1048576"))?;
     number
         .checked_mul(multiplier)
+        .and_then(|bytes| usize::try_from(bytes).ok())
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// Parses a duration: a whole number with a suffix `ms` or `s`.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let number: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration: expected e.g. 200ms or 2s"))?;
-    match unit.trim() {
+    let (number, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("`{text}` is not a duration: expected e.g. 200ms or 2s"))?;
+    match unit {
         "ms" => Ok(Duration::from_millis(number)),
         "s" => Ok(Duration::from_secs(number)),
         "" => Err(format!("`{text}` needs a unit: ms or s (e.g. 200ms)")),
