@@ -112,3 +112,51 @@ unsafe fn type_name(l: *mut lua_State, index: c_int) -> String {
             .into_owned()
     }
 }
+
+/// Pushes a JSON value as a Lua value: objects become tables with string
+/// keys, arrays become sequences, `null` becomes `nil`.
+///
+/// # Safety
+/// `l` must be a valid Lua state. May raise a Lua error (out of memory), so
+/// call it where that is caught or fatal anyway.
+pub unsafe fn push_json(l: *mut lua_State, value: &Value) {
+    unsafe {
+        if lua_checkstack(l, 3) == 0 {
+            luaL_error(l, c"value nested too deeply".as_ptr());
+        }
+        match value {
+            Value::Null => lua_pushnil(l),
+            Value::Bool(flag) => lua_pushboolean(l, c_int::from(*flag)),
+            Value::Number(number) => match number.as_i64() {
+                Some(integer) => lua_pushinteger(l, integer),
+                None => lua_pushnumber(l, number.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(text) => {
+                lua_pushlstring(l, text.as_ptr().cast(), text.len());
+            }
+            Value::Array(items) => {
+                lua_createtable(l, c_int::try_from(items.len()).unwrap_or(0), 0);
+                for (position, item) in items.iter().enumerate() {
+                    push_json(l, item);
+                    lua_rawseti(l, -2, position as lua_Integer + 1);
+                }
+            }
+            Value::Object(fields) => {
+                lua_createtable(l, 0, c_int::try_from(fields.len()).unwrap_or(0));
+                for (key, item) in fields {
+                    lua_pushlstring(l, key.as_ptr().cast(), key.len());
+                    push_json(l, item);
+                    lua_rawset(l, -3);
+                }
+            }
+        }
+    }
+}
+
+/// The value at `index` as JSON text (see the module docs for the mapping).
+///
+/// # Safety
+/// `l` must be a valid Lua state and `index` a valid stack index.
+pub unsafe fn encode_value(l: *mut lua_State, index: c_int) -> String {
+    unsafe { to_json(l, index, 0).to_string() }
+}

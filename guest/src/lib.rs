@@ -10,6 +10,7 @@
 //! that script's world, and the host throws the instance away after any trap.
 
 mod allocator;
+mod ecs;
 mod errors;
 mod json;
 mod libc_shims;
@@ -31,6 +32,10 @@ impl Guest for Sandbox {
 
     fn run(name: String, source: Vec<u8>) -> Result<String, ScriptError> {
         sandbox::run(&name, &source)
+    }
+
+    fn call(function: String, args: String) -> Result<Option<String>, ScriptError> {
+        sandbox::call(&function, &args)
     }
 }
 

@@ -14,7 +14,7 @@ use mlua_sys::*;
 use crate::allocator::lua_alloc;
 use crate::errors;
 use crate::exports::luabox::sandbox::script::{ErrorKind, Libraries, Options, ScriptError};
-use crate::luabox::sandbox::console::{self, Level};
+use crate::luabox::sandbox::console::Level;
 use crate::{json, libc_shims};
 
 /// This instance's Lua state (one script per instance; null until `init`).
@@ -61,7 +61,11 @@ pub fn init(options: Options) -> Result<(), ScriptError> {
         lua_pushinteger(l, options.seed as lua_Integer);
         lua_pushinteger(l, lua_Integer::from(options.max_recursion_depth));
         lua_pushinteger(l, lua_Integer::from(options.libraries.bits()));
-        let status = lua_pcall(l, 3, 0, 0);
+        match options.entity {
+            Some(entity) => lua_pushinteger(l, entity as lua_Integer),
+            None => lua_pushnil(l),
+        }
+        let status = lua_pcall(l, 4, 0, 0);
         if status != LUA_OK {
             return Err(errors::describe(l, status, lua_gettop(l), "init"));
         }
@@ -103,6 +107,54 @@ pub fn run(name: &str, source: &[u8]) -> Result<String, ScriptError> {
     }
 }
 
+/// Calls the global function `function` with the JSON array `args`; `None`
+/// when there is no such function.
+pub fn call(function: &str, args: &str) -> Result<Option<String>, ScriptError> {
+    let l = state()?;
+    let args: Vec<serde_json::Value> = serde_json::from_str(args).map_err(|error| {
+        errors::guest_error(
+            ErrorKind::Runtime,
+            format!("bad arguments for {function}: {error}"),
+        )
+    })?;
+    let argument_count = c_int::try_from(args.len()).unwrap_or(c_int::MAX);
+    // SAFETY: the state is valid; the function runs under `lua_pcall`. The
+    // pushes before it can only fail for lack of memory, which ends the
+    // instance (the host then reports kind `memory`).
+    unsafe {
+        lua_settop(l, 0);
+        errors::clear_traceback(l);
+        if lua_checkstack(l, argument_count.saturating_add(3)) == 0 {
+            return Err(errors::guest_error(
+                ErrorKind::Stack,
+                "too many arguments".into(),
+            ));
+        }
+        lua_pushcfunction(l, errors::message_handler);
+        let handler = lua_gettop(l);
+        // Raw lookup: a metatable on _G must not run here, unprotected.
+        lua_rawgeti(l, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+        lua_pushlstring(l, function.as_ptr().cast(), function.len());
+        lua_rawget(l, -2);
+        lua_remove(l, -2);
+        if lua_type(l, -1) != LUA_TFUNCTION {
+            lua_settop(l, 0);
+            return Ok(None);
+        }
+        for arg in &args {
+            json::push_json(l, arg);
+        }
+        drop(args);
+        let status = lua_pcall(l, argument_count, LUA_MULTRET, handler);
+        if status != LUA_OK {
+            return Err(errors::describe(l, status, lua_gettop(l), function));
+        }
+        let results = json::encode_results(l, handler + 1, lua_gettop(l));
+        lua_settop(l, 0);
+        Ok(Some(results))
+    }
+}
+
 /// Lua calls this only for an error outside any protected call, which the
 /// glue never makes; stop the instance rather than continue in a bad state.
 unsafe extern "C-unwind" fn panic_handler(_l: *mut lua_State) -> c_int {
@@ -119,12 +171,14 @@ const OPTIONAL_LIBRARIES: [(Libraries, &CStr, lua_CFunction); 5] = [
 ];
 
 /// Opens the chosen libraries and trims them.
-/// Arguments: seed, depth limit, library flags.
+/// Arguments: seed, depth limit, library flags, entity (or nil).
 unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
     unsafe {
         let seed = lua_tointeger(l, 1);
         let depth_limit = lua_tointeger(l, 2);
         let chosen = Libraries::from_bits_truncate(lua_tointeger(l, 3) as u8);
+        lua_settop(l, 4);
+        lua_setglobal(l, c"entity".as_ptr());
         lua_settop(l, 0);
 
         luaL_requiref(l, c"_G".as_ptr(), luaopen_base, 1);
@@ -142,6 +196,7 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
         }
         lua_pushcfunction(l, print);
         lua_setglobal(l, c"print".as_ptr());
+        crate::ecs::open(l);
         lua_pushcfunction(l, collect_garbage);
         lua_setglobal(l, c"collectgarbage".as_ptr());
         // `load` keeps Lua's implementation (readers, chunk names, custom
@@ -205,26 +260,9 @@ unsafe extern "C-unwind" fn depth_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
 }
 
 /// `print(...)`: `tostring` of each argument, tab-separated, as one line on
-/// the host console. Built on the Lua stack, so an error in a `__tostring`
-/// leaves nothing behind.
+/// the host console.
 unsafe extern "C-unwind" fn print(l: *mut lua_State) -> c_int {
-    unsafe {
-        let count = lua_gettop(l);
-        lua_pushstring(l, c"".as_ptr());
-        for index in 1..=count {
-            if index > 1 {
-                lua_pushstring(l, c"\t".as_ptr());
-                lua_concat(l, 2);
-            }
-            luaL_tolstring(l, index, ptr::null_mut());
-            lua_concat(l, 2);
-        }
-        let mut len = 0usize;
-        let text = lua_tolstring(l, -1, &mut len);
-        let bytes = std::slice::from_raw_parts(text.cast::<u8>(), len);
-        console::log(Level::Info, &String::from_utf8_lossy(bytes));
-        0
-    }
+    unsafe { crate::ecs::write_console(l, Level::Info) }
 }
 
 /// `load(chunk [, chunkname [, mode [, env]]])`: Lua's own `load` (upvalue

@@ -153,6 +153,9 @@ pub struct ScriptConfig {
     /// Seed of Lua's string hashing and of `math.random`, so runs are
     /// reproducible. Default: 0.
     pub seed: u64,
+    /// The entity the script is attached to (`Entity::to_bits`), visible to
+    /// it as the global `entity`. Default: none.
+    pub entity: Option<u64>,
 }
 
 /// Where the compiled guest is cached.

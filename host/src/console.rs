@@ -102,3 +102,97 @@ impl Console {
         std::mem::take(&mut self.messages)
     }
 }
+
+/// One console message in the world's [`ScriptConsole`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LogEntry {
+    /// The script's name.
+    pub script: String,
+    /// The entity the script is attached to (`Entity::to_bits`), if any.
+    pub entity: Option<u64>,
+    /// The message's level.
+    pub level: ConsoleLevel,
+    /// The text.
+    pub text: String,
+    /// The tick it was written in.
+    pub tick: u64,
+}
+
+/// The scripts' console, a bevy resource: a bounded ring buffer. When it is
+/// full the oldest message goes; a script past its quota of held messages
+/// loses its new ones. Both are counted in [`ScriptConsole::dropped`].
+///
+/// ```
+/// use luabox::{ConsoleLevel, LogEntry, ScriptConsole};
+///
+/// let mut console = ScriptConsole::new(3, 2);
+/// for i in 0..3 {
+///     console.push(LogEntry { script: "a.lua".into(), entity: None, level: ConsoleLevel::Info, text: i.to_string(), tick: 1 });
+/// }
+/// assert_eq!(console.messages().count(), 2); // a.lua's quota is 2
+/// assert_eq!(console.dropped(), 1);
+/// ```
+#[derive(bevy_ecs::resource::Resource, Debug)]
+pub struct ScriptConsole {
+    messages: std::collections::VecDeque<LogEntry>,
+    held: std::collections::HashMap<String, usize>,
+    capacity: usize,
+    per_script: usize,
+    dropped: u64,
+}
+
+impl Default for ScriptConsole {
+    /// 1,000 messages in all, 100 per script.
+    fn default() -> Self {
+        ScriptConsole::new(1_000, 100)
+    }
+}
+
+impl ScriptConsole {
+    /// A console holding at most `capacity` messages, `per_script` of them
+    /// from any one script.
+    pub fn new(capacity: usize, per_script: usize) -> Self {
+        ScriptConsole {
+            messages: std::collections::VecDeque::new(),
+            held: std::collections::HashMap::new(),
+            capacity,
+            per_script,
+            dropped: 0,
+        }
+    }
+
+    /// Adds a message, dropping it or the oldest as the caps require.
+    pub fn push(&mut self, entry: LogEntry) {
+        let held = self.held.get(&entry.script).copied().unwrap_or(0);
+        if held >= self.per_script || self.capacity == 0 {
+            self.dropped += 1;
+            return;
+        }
+        if self.messages.len() >= self.capacity
+            && let Some(oldest) = self.messages.pop_front()
+        {
+            if let Some(count) = self.held.get_mut(&oldest.script) {
+                *count = count.saturating_sub(1);
+            }
+            self.dropped += 1;
+        }
+        *self.held.entry(entry.script.clone()).or_insert(0) += 1;
+        self.messages.push_back(entry);
+    }
+
+    /// The held messages, oldest first.
+    pub fn messages(&self) -> impl Iterator<Item = &LogEntry> {
+        self.messages.iter()
+    }
+
+    /// Takes every held message, freeing the quotas.
+    pub fn drain(&mut self) -> Vec<LogEntry> {
+        self.held.clear();
+        self.messages.drain(..).collect()
+    }
+
+    /// How many messages were dropped.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}

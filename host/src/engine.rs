@@ -12,6 +12,7 @@ use crate::bindings::{self, Sandbox, SandboxPre};
 use crate::cache::{self, GuestSource};
 use crate::config::{EngineConfig, Limits, ScriptConfig, StdLib};
 use crate::console::{Console, ConsoleLevel, ConsoleMessage, OutputCapReached};
+use crate::ecs_api::{EcsError, EcsErrorKind, EcsHost};
 use crate::error::{Limit, Result, ScriptError};
 
 /// The guest component, built by `make guest` and embedded here.
@@ -104,6 +105,9 @@ impl ScriptEngine {
         let state = HostState {
             limiter: MemoryCap::new(limits.memory),
             console: Console::new(limits.output_bytes, limits.output_lines),
+            console_allowed: true,
+            violations: 0,
+            ecs: None,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -116,15 +120,17 @@ impl ScriptEngine {
             limits,
             terminated: None,
             fuel_used: 0,
+            entity: config.entity,
         };
-        let sandbox = instance.call(|store| self.pre.instantiate(store))?;
+        let sandbox = instance.call_guest(|store| self.pre.instantiate(store))?;
         let options = bindings::Options {
             libraries: guest_libraries(config.libraries),
             seed: config.seed,
             max_recursion_depth: instance.limits.recursion_depth.unwrap_or(0),
+            entity: config.entity,
         };
-        let initialised =
-            instance.call(|store| sandbox.luabox_sandbox_script().call_init(store, options))?;
+        let initialised = instance
+            .call_guest(|store| sandbox.luabox_sandbox_script().call_init(store, options))?;
         initialised.map_err(|error| from_guest(&instance.name, error))?;
         instance.sandbox = Some(sandbox);
         Ok(instance)
@@ -175,6 +181,7 @@ pub struct ScriptInstance {
     deadline_ticks: u64,
     terminated: Option<String>,
     fuel_used: u64,
+    entity: Option<u64>,
 }
 
 impl ScriptInstance {
@@ -191,7 +198,7 @@ impl ScriptInstance {
             return Err(self.terminated_error());
         };
         let name = self.name.clone();
-        let outcome = self.call(|store| {
+        let outcome = self.call_guest(|store| {
             sandbox
                 .luabox_sandbox_script()
                 .call_run(store, &name, source.as_ref())
@@ -201,13 +208,72 @@ impl ScriptInstance {
         }
         let outcome = outcome?;
         let text = outcome.map_err(|error| from_guest(&self.name, error))?;
-        serde_json::from_str(&text).map_err(|error| {
+        self.decode(&text)
+    }
+
+    /// Parses the guest's JSON; anything malformed ends the instance.
+    fn decode(&mut self, text: &str) -> Result<serde_json::Value> {
+        serde_json::from_str(text).map_err(|error| {
             self.terminate("malformed result from the guest");
             ScriptError::SecurityViolation {
                 script: self.name.clone(),
                 message: format!("the guest returned a malformed result: {error}"),
             }
         })
+    }
+
+    /// Calls the global function `function` (for example `on_update`) with
+    /// `args`. Returns `None` when the script defines no such function, else
+    /// what it returned, encoded as [`ScriptInstance::run`] encodes results.
+    ///
+    /// # Errors
+    /// As [`ScriptInstance::run`].
+    pub fn call(
+        &mut self,
+        function: &str,
+        args: &[serde_json::Value],
+    ) -> Result<Option<serde_json::Value>> {
+        let Some(sandbox) = self.sandbox.take() else {
+            return Err(self.terminated_error());
+        };
+        let args = serde_json::Value::Array(args.to_vec()).to_string();
+        let outcome = self.call_guest(|store| {
+            sandbox
+                .luabox_sandbox_script()
+                .call_call(store, function, &args)
+        });
+        if self.terminated.is_none() {
+            self.sandbox = Some(sandbox);
+        }
+        match outcome?.map_err(|error| from_guest(&self.name, error))? {
+            None => Ok(None),
+            Some(text) => self.decode(&text).map(Some),
+        }
+    }
+
+    /// Sets whether the script may write to the console (default: yes).
+    pub(crate) fn set_console_allowed(&mut self, allowed: bool) {
+        self.store.data_mut().console_allowed = allowed;
+    }
+
+    /// Takes the number of permission refusals since the last call to this.
+    pub(crate) fn take_violations(&mut self) -> u32 {
+        std::mem::take(&mut self.store.data_mut().violations)
+    }
+
+    /// Attaches the world for the next calls.
+    pub(crate) fn attach(&mut self, host: Box<dyn EcsHost>) {
+        self.store.data_mut().ecs = Some(host);
+    }
+
+    /// Detaches the world attached by [`ScriptInstance::attach`].
+    pub(crate) fn detach(&mut self) -> Option<Box<dyn EcsHost>> {
+        self.store.data_mut().ecs.take()
+    }
+
+    /// The entity the script is attached to, if any.
+    pub fn entity(&self) -> Option<u64> {
+        self.entity
     }
 
     /// The script's name.
@@ -247,7 +313,7 @@ impl ScriptInstance {
 
     /// Runs one call into the guest with fresh per-call budgets. A trap
     /// terminates the instance.
-    fn call<R>(
+    fn call_guest<R>(
         &mut self,
         f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R> {
@@ -378,10 +444,63 @@ fn from_guest(script: &str, error: bindings::ScriptError) -> ScriptError {
 pub(crate) struct HostState {
     limiter: MemoryCap,
     console: Console,
+    /// Whether the script may write to the console.
+    console_allowed: bool,
+    /// Calls refused for lack of permission, not yet collected.
+    violations: u32,
+    /// The world, attached for the duration of a call.
+    ecs: Option<Box<dyn EcsHost>>,
+}
+
+impl HostState {
+    /// Runs `call` against the attached world, counting permission refusals.
+    fn with_ecs<R>(
+        &mut self,
+        call: impl FnOnce(&mut dyn EcsHost) -> Result<R, EcsError>,
+    ) -> Result<R, bindings::ecs::EcsError> {
+        let outcome = match self.ecs.as_deref_mut() {
+            Some(host) => call(host),
+            None => Err(EcsError::new(
+                EcsErrorKind::Unavailable,
+                "the world is not available here: scripts reach it from on_start, on_update and on_event",
+            )),
+        };
+        outcome.map_err(|error| {
+            if error.kind == EcsErrorKind::PermissionDenied {
+                self.violations += 1;
+            }
+            to_wit_error(error)
+        })
+    }
+}
+
+fn to_wit_error(error: EcsError) -> bindings::ecs::EcsError {
+    use bindings::ecs::ErrorKind as Wit;
+    let kind = match error.kind {
+        EcsErrorKind::PermissionDenied => Wit::PermissionDenied,
+        EcsErrorKind::NoSuchEntity => Wit::NoSuchEntity,
+        EcsErrorKind::UnknownComponent => Wit::UnknownComponent,
+        EcsErrorKind::BadValue => Wit::BadValue,
+        EcsErrorKind::Unavailable => Wit::Unavailable,
+    };
+    bindings::ecs::EcsError {
+        kind,
+        message: error.message,
+    }
 }
 
 impl bindings::luabox::sandbox::console::Host for HostState {
-    fn log(&mut self, level: bindings::Level, message: String) -> wasmtime::Result<()> {
+    fn log(
+        &mut self,
+        level: bindings::Level,
+        message: String,
+    ) -> wasmtime::Result<Result<(), String>> {
+        if !self.console_allowed {
+            self.violations += 1;
+            return Ok(Err(
+                "permission denied: this script may not use the console".into(),
+            ));
+        }
         let level = match level {
             bindings::Level::Info => ConsoleLevel::Info,
             bindings::Level::Warn => ConsoleLevel::Warn,
@@ -389,7 +508,47 @@ impl bindings::luabox::sandbox::console::Host for HostState {
         };
         self.console
             .push(level, message)
-            .map_err(wasmtime::Error::new)
+            .map_err(wasmtime::Error::new)?;
+        Ok(Ok(()))
+    }
+}
+
+type EcsResult<T> = wasmtime::Result<Result<T, bindings::ecs::EcsError>>;
+
+impl bindings::ecs::Host for HostState {
+    fn spawn(&mut self, components: Vec<(String, String)>) -> EcsResult<u64> {
+        Ok(self.with_ecs(|host| host.spawn(components)))
+    }
+
+    fn despawn(&mut self, entity: u64) -> EcsResult<()> {
+        Ok(self.with_ecs(|host| host.despawn(entity)))
+    }
+
+    fn exists(&mut self, entity: u64) -> wasmtime::Result<bool> {
+        Ok(self
+            .ecs
+            .as_deref_mut()
+            .is_some_and(|host| host.exists(entity)))
+    }
+
+    fn get(&mut self, entity: u64, component: String) -> EcsResult<Option<String>> {
+        Ok(self.with_ecs(|host| host.get(entity, &component)))
+    }
+
+    fn insert(&mut self, entity: u64, component: String, value: String) -> EcsResult<()> {
+        Ok(self.with_ecs(|host| host.insert(entity, &component, value)))
+    }
+
+    fn remove(&mut self, entity: u64, component: String) -> EcsResult<()> {
+        Ok(self.with_ecs(|host| host.remove(entity, &component)))
+    }
+
+    fn has(&mut self, entity: u64, component: String) -> EcsResult<bool> {
+        Ok(self.with_ecs(|host| host.has(entity, &component)))
+    }
+
+    fn query(&mut self, with: Vec<String>, without: Vec<String>) -> EcsResult<Vec<u64>> {
+        Ok(self.with_ecs(|host| host.query(with, without)))
     }
 }
 

@@ -32,14 +32,25 @@ mod bindings;
 mod cache;
 mod config;
 mod console;
+mod ecs_api;
 mod engine;
 mod error;
+mod manager;
+mod permissions;
+mod registry;
+mod system;
+mod world;
 
 pub use cache::GuestSource;
 pub use config::{CacheDir, EngineConfig, Limits, ScriptConfig, StdLib};
-pub use console::{ConsoleLevel, ConsoleMessage};
+pub use console::{ConsoleLevel, ConsoleMessage, LogEntry, ScriptConsole};
+pub use ecs_api::{EcsError, EcsErrorKind};
 pub use engine::{ScriptEngine, ScriptInstance};
 pub use error::{Limit, Result, ScriptError};
+pub use manager::{ScriptId, ScriptManager, ScriptStatus};
+pub use permissions::Permissions;
+pub use registry::{ComponentRegistry, JsonComponents};
+pub use system::{Script, ScriptClock, ScriptDelta, ScriptEvents, ScriptSystem, run_scripts};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -1,0 +1,264 @@
+//! Script lifecycles: the one owner of every script's source and state.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bevy_ecs::resource::Resource;
+
+use crate::config::ScriptConfig;
+use crate::engine::{ScriptEngine, ScriptInstance};
+use crate::error::{Result, ScriptError};
+use crate::permissions::Permissions;
+
+/// Identifies a loaded script. Scripts run in the order of their ids, which
+/// is the order they were loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScriptId(u64);
+
+/// Where a script stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScriptStatus {
+    /// Runs every tick.
+    Active,
+    /// Its last call failed; it runs again next tick (a trapped instance is
+    /// replaced by a fresh one first).
+    Failed,
+    /// Not run until [`ScriptManager::enable`].
+    Disabled {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One script: its source, its sandbox and its record.
+pub(crate) struct ManagedScript {
+    pub(crate) name: String,
+    source: Vec<u8>,
+    config: ScriptConfig,
+    pub(crate) permissions: Arc<Permissions>,
+    pub(crate) instance: ScriptInstance,
+    pub(crate) started: bool,
+    pub(crate) status: ScriptStatus,
+    pub(crate) violations: u32,
+    pub(crate) errors: Vec<ScriptError>,
+    pub(crate) fuel_used: u64,
+}
+
+/// Owns the scripts: loads, reloads (hot reload), unloads, disables and
+/// enables them, and keeps their sources. Lives in the world as a resource;
+/// the [`ScriptSystem`](crate::ScriptSystem) runs what it holds.
+///
+/// ```
+/// use luabox::{Permissions, ScriptConfig, ScriptEngine, ScriptManager, ScriptStatus};
+///
+/// let mut scripts = ScriptManager::new(ScriptEngine::new(Default::default())?);
+/// let id = scripts.load("hello.lua", "function on_update(dt) end", ScriptConfig::default(), Permissions::default())?;
+/// // A broken new version leaves the old one in place and says why.
+/// assert!(scripts.reload(id, "function on_update(").is_err());
+/// assert_eq!(scripts.source(id), Some(&b"function on_update(dt) end"[..]));
+/// scripts.disable(id, "maintenance");
+/// assert!(matches!(scripts.status(id), Some(ScriptStatus::Disabled { .. })));
+/// # Ok::<(), luabox::ScriptError>(())
+/// ```
+#[derive(Resource)]
+pub struct ScriptManager {
+    engine: ScriptEngine,
+    scripts: BTreeMap<ScriptId, ManagedScript>,
+    next_id: u64,
+    max_violations: u32,
+}
+
+impl ScriptManager {
+    /// A manager running scripts on `engine`. A script is disabled after 3
+    /// permission violations (see [`ScriptManager::set_max_violations`]).
+    pub fn new(engine: ScriptEngine) -> Self {
+        ScriptManager {
+            engine,
+            scripts: BTreeMap::new(),
+            next_id: 0,
+            max_violations: 3,
+        }
+    }
+
+    /// Disables a script once it has made `max` permission violations.
+    pub fn set_max_violations(&mut self, max: u32) {
+        self.max_violations = max;
+    }
+
+    /// Loads a script: a fresh sandbox, the chunk run once (defining
+    /// `on_start`, `on_update`, `on_event`). The world is not reachable while
+    /// loading; `on_start` runs on the next tick.
+    ///
+    /// # Errors
+    /// Whatever the chunk ends in; nothing is kept then.
+    pub fn load(
+        &mut self,
+        name: &str,
+        source: impl Into<Vec<u8>>,
+        config: ScriptConfig,
+        permissions: Permissions,
+    ) -> Result<ScriptId> {
+        let source = source.into();
+        let instance = self.start(name, &source, &config, &permissions)?;
+        let id = ScriptId(self.next_id);
+        self.next_id += 1;
+        self.scripts.insert(
+            id,
+            ManagedScript {
+                name: name.to_string(),
+                source,
+                config,
+                permissions: Arc::new(permissions),
+                instance,
+                started: false,
+                status: ScriptStatus::Active,
+                violations: 0,
+                errors: Vec::new(),
+                fuel_used: 0,
+            },
+        );
+        Ok(id)
+    }
+
+    fn start(
+        &self,
+        name: &str,
+        source: &[u8],
+        config: &ScriptConfig,
+        permissions: &Permissions,
+    ) -> Result<ScriptInstance> {
+        let mut instance = self.engine.instantiate(name, config)?;
+        instance.set_console_allowed(permissions.console);
+        instance.run(source)?;
+        Ok(instance)
+    }
+
+    /// Replaces a script's source (hot reload). The new version gets a fresh
+    /// sandbox and `on_start` again; if it fails to load, the old version
+    /// keeps running and the error says why. A disabled script stays
+    /// disabled.
+    ///
+    /// # Errors
+    /// [`ScriptError::NotFound`], or whatever the new version ends in.
+    pub fn reload(&mut self, id: ScriptId, source: impl Into<Vec<u8>>) -> Result<()> {
+        let source = source.into();
+        let script = self.scripts.get(&id).ok_or_else(|| not_found(id))?;
+        let instance = self.start(&script.name, &source, &script.config, &script.permissions)?;
+        let script = self.scripts.get_mut(&id).ok_or_else(|| not_found(id))?;
+        script.source = source;
+        script.instance = instance;
+        script.started = false;
+        if script.status == ScriptStatus::Failed {
+            script.status = ScriptStatus::Active;
+        }
+        Ok(())
+    }
+
+    /// Removes a script. Its instance is dropped, finalizers not run.
+    ///
+    /// # Errors
+    /// [`ScriptError::NotFound`].
+    pub fn unload(&mut self, id: ScriptId) -> Result<()> {
+        self.scripts
+            .remove(&id)
+            .map(drop)
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Stops running a script until [`ScriptManager::enable`].
+    pub fn disable(&mut self, id: ScriptId, reason: &str) {
+        if let Some(script) = self.scripts.get_mut(&id) {
+            script.status = ScriptStatus::Disabled {
+                reason: reason.to_string(),
+            };
+        }
+    }
+
+    /// Runs a disabled script again and forgets its violations.
+    pub fn enable(&mut self, id: ScriptId) {
+        if let Some(script) = self.scripts.get_mut(&id) {
+            script.status = ScriptStatus::Active;
+            script.violations = 0;
+        }
+    }
+
+    /// The script's current source.
+    pub fn source(&self, id: ScriptId) -> Option<&[u8]> {
+        self.scripts.get(&id).map(|script| script.source.as_slice())
+    }
+
+    /// The script's name.
+    pub fn name(&self, id: ScriptId) -> Option<&str> {
+        self.scripts.get(&id).map(|script| script.name.as_str())
+    }
+
+    /// The script's status.
+    pub fn status(&self, id: ScriptId) -> Option<&ScriptStatus> {
+        self.scripts.get(&id).map(|script| &script.status)
+    }
+
+    /// The errors the script's calls ended in, oldest first.
+    pub fn errors(&self, id: ScriptId) -> &[ScriptError] {
+        self.scripts
+            .get(&id)
+            .map_or(&[], |script| script.errors.as_slice())
+    }
+
+    /// Fuel the script used in its calls of the last tick.
+    pub fn fuel_used(&self, id: ScriptId) -> u64 {
+        self.scripts.get(&id).map_or(0, |script| script.fuel_used)
+    }
+
+    /// Permission violations counted since the script was (re-)enabled.
+    pub fn violations(&self, id: ScriptId) -> u32 {
+        self.scripts.get(&id).map_or(0, |script| script.violations)
+    }
+
+    /// The loaded scripts' ids, in run order.
+    pub fn ids(&self) -> Vec<ScriptId> {
+        self.scripts.keys().copied().collect()
+    }
+
+    pub(crate) fn max_violations(&self) -> u32 {
+        self.max_violations
+    }
+
+    pub(crate) fn script_mut(&mut self, id: ScriptId) -> Option<&mut ManagedScript> {
+        self.scripts.get_mut(&id)
+    }
+
+    /// Replaces a trapped instance with a fresh one of the same source, so a
+    /// script that failed once runs again next tick.
+    pub(crate) fn restart_if_terminated(&mut self, id: ScriptId) {
+        let Some(script) = self.scripts.get(&id) else {
+            return;
+        };
+        if script.instance.terminated().is_none() {
+            return;
+        }
+        let restarted = self.start(
+            &script.name,
+            &script.source,
+            &script.config,
+            &script.permissions,
+        );
+        if let Some(script) = self.scripts.get_mut(&id) {
+            match restarted {
+                Ok(instance) => {
+                    script.instance = instance;
+                    script.started = false;
+                }
+                Err(error) => {
+                    script.errors.push(error);
+                    script.status = ScriptStatus::Failed;
+                }
+            }
+        }
+    }
+}
+
+fn not_found(id: ScriptId) -> ScriptError {
+    ScriptError::NotFound {
+        script: format!("{id:?}"),
+    }
+}

@@ -1,0 +1,77 @@
+//! What one script may do to the world.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+/// A script's permissions, checked on every host call. The default grants
+/// only the console.
+///
+/// ```
+/// use luabox::Permissions;
+///
+/// let mover = Permissions::default()
+///     .read(["Position", "Velocity"])
+///     .write(["Position"]);
+/// assert!(mover.may_read("Velocity"));
+/// assert!(!mover.may_write("Velocity"));
+/// assert!(!mover.spawn && !mover.despawn && mover.console);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Permissions {
+    /// Components the script may read (`get`, `has`, `query`). Default: none.
+    pub read: BTreeSet<String>,
+    /// Components the script may write (`insert`, `remove`, and the
+    /// components of a `spawn`). Default: none.
+    pub write: BTreeSet<String>,
+    /// Whether the script may spawn entities. Default: `false`.
+    pub spawn: bool,
+    /// Whether the script may despawn entities. Default: `false`.
+    pub despawn: bool,
+    /// Whether the script may write to the console. Default: `true`.
+    pub console: bool,
+}
+
+impl Default for Permissions {
+    fn default() -> Self {
+        Permissions {
+            read: BTreeSet::new(),
+            write: BTreeSet::new(),
+            spawn: false,
+            despawn: false,
+            console: true,
+        }
+    }
+}
+
+impl Permissions {
+    /// Adds components the script may read.
+    pub fn read<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.read.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds components the script may write.
+    pub fn write<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.write.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Allows spawning and despawning entities.
+    pub fn spawn_and_despawn(mut self) -> Self {
+        self.spawn = true;
+        self.despawn = true;
+        self
+    }
+
+    /// Whether the component `name` may be read.
+    pub fn may_read(&self, name: &str) -> bool {
+        self.read.contains(name)
+    }
+
+    /// Whether the component `name` may be written.
+    pub fn may_write(&self, name: &str) -> bool {
+        self.write.contains(name)
+    }
+}

@@ -1,0 +1,238 @@
+//! The only code that touches the bevy `World` on the scripts' behalf: runs
+//! each script's `on_start`, `on_event` and `on_update` once per tick, in
+//! load order, each call as a transaction.
+
+use bevy_ecs::component::Component;
+use bevy_ecs::entity::Entity;
+use bevy_ecs::resource::Resource;
+use bevy_ecs::world::World;
+use serde_json::{Value, json};
+
+use crate::config::ScriptConfig;
+use crate::console::{LogEntry, ScriptConsole};
+use crate::error::Result;
+use crate::manager::{ManagedScript, ScriptId, ScriptManager, ScriptStatus};
+use crate::permissions::Permissions;
+use crate::registry::ComponentRegistry;
+use crate::world::WorldCall;
+
+/// Marks an entity driven by a script.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Script(pub ScriptId);
+
+/// The tick counter (starts at 0; the first tick is 1).
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScriptClock {
+    /// The number of ticks run.
+    pub tick: u64,
+}
+
+/// The time step [`run_scripts`] passes to `on_update`, in seconds.
+/// Default (when absent): 1/60.
+#[derive(Resource, Clone, Copy, Debug, PartialEq)]
+pub struct ScriptDelta(pub f64);
+
+/// Events for the scripts' `on_event(name, payload)`, delivered (and
+/// cleared) on the next tick, before `on_update`.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct ScriptEvents(pub Vec<(String, Value)>);
+
+/// Runs scripts against a bevy `World`.
+///
+/// ```
+/// use bevy_ecs::prelude::*;
+/// use luabox::{ComponentRegistry, Permissions, ScriptConfig, ScriptEngine, ScriptManager, ScriptSystem};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Component, Serialize, Deserialize)]
+/// struct Position { x: f64, y: f64 }
+///
+/// let mut world = World::new();
+/// let mut registry = ComponentRegistry::default();
+/// registry.register::<Position>("Position");
+/// world.insert_resource(registry);
+/// world.insert_resource(ScriptManager::new(ScriptEngine::new(Default::default())?));
+///
+/// let player = world.spawn(Position { x: 0.0, y: 0.0 }).id();
+/// let mover = "function on_update(dt)
+///     local p = ecs.get(entity, 'Position')
+///     ecs.insert(entity, 'Position', {x = p.x + 1, y = p.y})
+/// end";
+/// let permissions = Permissions::default().read(["Position"]).write(["Position"]);
+/// ScriptSystem::attach(&mut world, player, "mover.lua", mover, ScriptConfig::default(), permissions)?;
+/// ScriptSystem::tick(&mut world, 1.0 / 60.0);
+/// ScriptSystem::tick(&mut world, 1.0 / 60.0);
+/// assert_eq!(world.get::<Position>(player).unwrap().x, 2.0);
+/// # Ok::<(), luabox::ScriptError>(())
+/// ```
+pub struct ScriptSystem;
+
+impl ScriptSystem {
+    /// Loads a script for `entity` (its global `entity`) and marks the entity
+    /// with [`Script`].
+    ///
+    /// # Errors
+    /// Whatever loading the script ends in; or [`ScriptError::NotFound`]
+    /// when the world has no [`ScriptManager`] resource.
+    ///
+    /// [`ScriptError::NotFound`]: crate::ScriptError::NotFound
+    pub fn attach(
+        world: &mut World,
+        entity: Entity,
+        name: &str,
+        source: impl Into<Vec<u8>>,
+        config: ScriptConfig,
+        permissions: Permissions,
+    ) -> Result<ScriptId> {
+        let config = ScriptConfig {
+            entity: Some(entity.to_bits()),
+            ..config
+        };
+        let mut manager = world.get_resource_mut::<ScriptManager>().ok_or_else(|| {
+            crate::ScriptError::NotFound {
+                script: "ScriptManager resource".into(),
+            }
+        })?;
+        let id = manager.load(name, source, config, permissions)?;
+        if let Ok(mut target) = world.get_entity_mut(entity) {
+            target.insert(Script(id));
+        }
+        Ok(id)
+    }
+
+    /// Runs one tick: for every script not disabled, `on_start` (first tick
+    /// after loading), `on_event` for each pending event, then
+    /// `on_update(dt)`. Each call's writes apply only if it returns normally;
+    /// a failed call changes nothing and the other scripts still run.
+    pub fn tick(world: &mut World, dt: f64) {
+        let Some(mut manager) = world.remove_resource::<ScriptManager>() else {
+            return;
+        };
+        let registry = world
+            .get_resource::<ComponentRegistry>()
+            .cloned()
+            .unwrap_or_default();
+        let tick = {
+            let mut clock = world.get_resource_or_insert_with(ScriptClock::default);
+            clock.tick += 1;
+            clock.tick
+        };
+        let events = world
+            .get_resource_mut::<ScriptEvents>()
+            .map(|mut events| std::mem::take(&mut events.0))
+            .unwrap_or_default();
+        let mut log = Vec::new();
+        // The world is lent to each call by value; this stands in meanwhile.
+        let mut stand_in = World::new();
+        for id in manager.ids() {
+            manager.restart_if_terminated(id);
+            let max_violations = manager.max_violations();
+            let Some(script) = manager.script_mut(id) else {
+                continue;
+            };
+            if matches!(script.status, ScriptStatus::Disabled { .. }) {
+                continue;
+            }
+            script.fuel_used = 0;
+            let mut calls: Vec<(&str, Vec<Value>)> = Vec::new();
+            if !script.started {
+                calls.push(("on_start", Vec::new()));
+            }
+            for (name, payload) in &events {
+                calls.push(("on_event", vec![json!(name), payload.clone()]));
+            }
+            calls.push(("on_update", vec![json!(dt)]));
+            for (function, args) in calls {
+                let lent = std::mem::replace(world, stand_in);
+                let (outcome, returned) = call_with_world(script, lent, &registry, function, &args);
+                stand_in = std::mem::replace(world, returned);
+                collect_output(script, tick, &mut log);
+                let failed = outcome.is_err();
+                match outcome {
+                    Ok(()) => {
+                        if function == "on_start" {
+                            script.started = true;
+                        }
+                        script.status = ScriptStatus::Active;
+                    }
+                    Err(error) => {
+                        script.errors.push(error);
+                        script.status = ScriptStatus::Failed;
+                    }
+                }
+                script.violations += script.instance.take_violations();
+                if script.violations >= max_violations {
+                    script.status = ScriptStatus::Disabled {
+                        reason: format!(
+                            "{} permission violations (the limit is {max_violations})",
+                            script.violations
+                        ),
+                    };
+                }
+                if failed || matches!(script.status, ScriptStatus::Disabled { .. }) {
+                    break;
+                }
+            }
+        }
+        world.insert_resource(manager);
+        let mut console = world.get_resource_or_insert_with(ScriptConsole::default);
+        for entry in log {
+            console.push(entry);
+        }
+    }
+}
+
+/// Calls `function` with the world attached; commits or rolls back.
+fn call_with_world(
+    script: &mut ManagedScript,
+    world: World,
+    registry: &ComponentRegistry,
+    function: &str,
+    args: &[Value],
+) -> (Result<()>, World) {
+    let call = WorldCall::new(
+        world,
+        registry.clone(),
+        script.permissions.clone(),
+        &script.name,
+    );
+    script.instance.attach(Box::new(call));
+    let outcome = script.instance.call(function, args).map(drop);
+    script.fuel_used += script.instance.fuel_used();
+    let call = script
+        .instance
+        .detach()
+        .and_then(|host| host.into_any().downcast::<WorldCall>().ok())
+        // The instance holds exactly the WorldCall attached above, whatever
+        // the script did; only a bug in this crate could lose it.
+        .expect("the world lent to a script call comes back");
+    let world = if outcome.is_ok() {
+        call.commit()
+    } else {
+        call.rollback()
+    };
+    (outcome, world)
+}
+
+/// Moves the call's console output into the tick's log, tagged.
+fn collect_output(script: &mut ManagedScript, tick: u64, log: &mut Vec<LogEntry>) {
+    let entity = script.instance.entity();
+    for message in script.instance.take_output() {
+        log.push(LogEntry {
+            script: script.name.clone(),
+            entity,
+            level: message.level,
+            text: message.text,
+            tick,
+        });
+    }
+}
+
+/// The bevy system form of [`ScriptSystem::tick`] (an exclusive system),
+/// with `dt` from [`ScriptDelta`].
+pub fn run_scripts(world: &mut World) {
+    let dt = world
+        .get_resource::<ScriptDelta>()
+        .map_or(1.0 / 60.0, |delta| delta.0);
+    ScriptSystem::tick(world, dt);
+}

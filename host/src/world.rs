@@ -1,0 +1,262 @@
+//! The world adapter: one script call's view of the bevy `World`.
+//!
+//! Every operation is checked against the script's permissions. Writes are
+//! buffered as a transaction: reads see the call's own pending writes, and
+//! the writes reach the world only through [`WorldCall::commit`], which the
+//! script system calls when the call returned normally. Otherwise
+//! [`WorldCall::rollback`] leaves the world as it was (entities the call
+//! spawned are burnt, so their ids never come back as other entities).
+
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use bevy_ecs::entity::Entity;
+use bevy_ecs::world::World;
+use serde_json::Value;
+
+use crate::ecs_api::{EcsError, EcsErrorKind, EcsHost};
+use crate::permissions::Permissions;
+use crate::registry::ComponentRegistry;
+
+/// One buffered write, applied in order on commit.
+enum Write {
+    Spawn(Entity),
+    Despawn(Entity),
+    Insert(Entity, String, Value),
+    Remove(Entity, String),
+}
+
+/// The world, lent to one call of one script.
+pub(crate) struct WorldCall {
+    world: World,
+    registry: ComponentRegistry,
+    permissions: Arc<Permissions>,
+    script: String,
+    writes: Vec<Write>,
+    /// Pending component values: `Some` for an insert, `None` for a removal.
+    pending: BTreeMap<(Entity, String), Option<Value>>,
+    spawned: BTreeSet<Entity>,
+    despawned: BTreeSet<Entity>,
+}
+
+impl WorldCall {
+    pub(crate) fn new(
+        world: World,
+        registry: ComponentRegistry,
+        permissions: Arc<Permissions>,
+        script: &str,
+    ) -> Self {
+        WorldCall {
+            world,
+            registry,
+            permissions,
+            script: script.to_string(),
+            writes: Vec::new(),
+            pending: BTreeMap::new(),
+            spawned: BTreeSet::new(),
+            despawned: BTreeSet::new(),
+        }
+    }
+
+    /// Applies the call's writes and gives the world back.
+    pub(crate) fn commit(mut self) -> World {
+        for write in std::mem::take(&mut self.writes) {
+            match write {
+                Write::Spawn(entity) => {
+                    let _ = self.world.spawn_empty_at(entity);
+                }
+                Write::Despawn(entity) => {
+                    self.world.despawn(entity);
+                }
+                Write::Insert(entity, name, value) => {
+                    self.registry.insert(&mut self.world, entity, &name, value);
+                }
+                Write::Remove(entity, name) => self.registry.remove(&mut self.world, entity, &name),
+            }
+        }
+        self.world
+    }
+
+    /// Drops the call's writes and gives the world back unchanged.
+    pub(crate) fn rollback(mut self) -> World {
+        for entity in std::mem::take(&mut self.spawned) {
+            // The id was handed to the script: spawn and despawn it so its
+            // generation moves on and it can never name another entity.
+            if self.world.spawn_empty_at(entity).is_ok() {
+                self.world.despawn(entity);
+            }
+        }
+        self.world
+    }
+
+    fn denied(&self, what: String) -> EcsError {
+        EcsError::new(
+            EcsErrorKind::PermissionDenied,
+            format!("permission denied: {} may not {what}", self.script),
+        )
+    }
+
+    fn check_read(&self, name: &str) -> Result<(), EcsError> {
+        self.check_known(name)?;
+        if self.permissions.may_read(name) {
+            Ok(())
+        } else {
+            Err(self.denied(format!("read {name}")))
+        }
+    }
+
+    fn check_write(&self, name: &str) -> Result<(), EcsError> {
+        self.check_known(name)?;
+        if self.permissions.may_write(name) {
+            Ok(())
+        } else {
+            Err(self.denied(format!("write {name}")))
+        }
+    }
+
+    fn check_known(&self, name: &str) -> Result<(), EcsError> {
+        if self.registry.contains(name) {
+            Ok(())
+        } else {
+            Err(EcsError::new(
+                EcsErrorKind::UnknownComponent,
+                format!("no component named `{name}` is registered"),
+            ))
+        }
+    }
+
+    /// Parses and checks a component value sent by the script.
+    fn parse_value(&self, name: &str, json: &str) -> Result<Value, EcsError> {
+        let bad = |detail: String| {
+            EcsError::new(
+                EcsErrorKind::BadValue,
+                format!("{}: bad value for component {name}: {detail}", self.script),
+            )
+        };
+        let value: Value = serde_json::from_str(json).map_err(|error| bad(error.to_string()))?;
+        self.registry.check(name, &value).map_err(bad)?;
+        Ok(value)
+    }
+
+    fn is_alive(&self, entity: Entity) -> bool {
+        !self.despawned.contains(&entity)
+            && (self.spawned.contains(&entity) || self.world.get_entity(entity).is_ok())
+    }
+
+    /// The live entity behind `bits`, or `NoSuchEntity`.
+    fn live_entity(&self, bits: u64) -> Result<Entity, EcsError> {
+        Entity::try_from_bits(bits)
+            .filter(|entity| self.is_alive(*entity))
+            .ok_or_else(|| {
+                EcsError::new(
+                    EcsErrorKind::NoSuchEntity,
+                    format!("entity {bits} does not exist"),
+                )
+            })
+    }
+
+    /// A component as the call sees it: its pending value first.
+    fn current(&self, entity: Entity, name: &str) -> Option<Value> {
+        match self.pending.get(&(entity, name.to_string())) {
+            Some(pending) => pending.clone(),
+            None if self.spawned.contains(&entity) => None,
+            None => self.registry.get(&self.world, entity, name),
+        }
+    }
+
+    fn has_now(&self, entity: Entity, name: &str) -> bool {
+        match self.pending.get(&(entity, name.to_string())) {
+            Some(pending) => pending.is_some(),
+            None if self.spawned.contains(&entity) => false,
+            None => self.registry.has(&self.world, entity, name),
+        }
+    }
+}
+
+impl EcsHost for WorldCall {
+    fn spawn(&mut self, components: Vec<(String, String)>) -> Result<u64, EcsError> {
+        if !self.permissions.spawn {
+            return Err(self.denied("spawn entities".into()));
+        }
+        let mut values = Vec::with_capacity(components.len());
+        for (name, json) in &components {
+            self.check_write(name)?;
+            values.push((name.clone(), self.parse_value(name, json)?));
+        }
+        let entity = self.world.entity_allocator().alloc();
+        self.spawned.insert(entity);
+        self.writes.push(Write::Spawn(entity));
+        for (name, value) in values {
+            self.pending
+                .insert((entity, name.clone()), Some(value.clone()));
+            self.writes.push(Write::Insert(entity, name, value));
+        }
+        Ok(entity.to_bits())
+    }
+
+    fn despawn(&mut self, bits: u64) -> Result<(), EcsError> {
+        if !self.permissions.despawn {
+            return Err(self.denied("despawn entities".into()));
+        }
+        let entity = self.live_entity(bits)?;
+        self.despawned.insert(entity);
+        self.writes.push(Write::Despawn(entity));
+        Ok(())
+    }
+
+    fn exists(&mut self, bits: u64) -> bool {
+        self.live_entity(bits).is_ok()
+    }
+
+    fn get(&mut self, bits: u64, name: &str) -> Result<Option<String>, EcsError> {
+        self.check_read(name)?;
+        let entity = self.live_entity(bits)?;
+        Ok(self.current(entity, name).map(|value| value.to_string()))
+    }
+
+    fn insert(&mut self, bits: u64, name: &str, json: String) -> Result<(), EcsError> {
+        self.check_write(name)?;
+        let value = self.parse_value(name, &json)?;
+        let entity = self.live_entity(bits)?;
+        self.pending
+            .insert((entity, name.to_string()), Some(value.clone()));
+        self.writes
+            .push(Write::Insert(entity, name.to_string(), value));
+        Ok(())
+    }
+
+    fn remove(&mut self, bits: u64, name: &str) -> Result<(), EcsError> {
+        self.check_write(name)?;
+        let entity = self.live_entity(bits)?;
+        self.pending.insert((entity, name.to_string()), None);
+        self.writes.push(Write::Remove(entity, name.to_string()));
+        Ok(())
+    }
+
+    fn has(&mut self, bits: u64, name: &str) -> Result<bool, EcsError> {
+        self.check_read(name)?;
+        let entity = self.live_entity(bits)?;
+        Ok(self.has_now(entity, name))
+    }
+
+    fn query(&mut self, with: Vec<String>, without: Vec<String>) -> Result<Vec<u64>, EcsError> {
+        for name in with.iter().chain(&without) {
+            self.check_read(name)?;
+        }
+        let mut candidates: BTreeSet<Entity> = self.spawned.clone();
+        candidates.extend(self.world.iter_entities().map(|entity| entity.id()));
+        let mut found: Vec<Entity> = candidates
+            .into_iter()
+            .filter(|entity| self.is_alive(*entity))
+            .filter(|entity| with.iter().all(|name| self.has_now(*entity, name)))
+            .filter(|entity| !without.iter().any(|name| self.has_now(*entity, name)))
+            .collect();
+        found.sort_by_key(|entity| (entity.index(), entity.generation().to_bits()));
+        Ok(found.into_iter().map(Entity::to_bits).collect())
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
