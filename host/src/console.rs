@@ -135,7 +135,9 @@ pub struct LogEntry {
 #[derive(bevy_ecs::resource::Resource, Debug)]
 pub struct ScriptConsole {
     messages: std::collections::VecDeque<LogEntry>,
-    held: std::collections::HashMap<String, usize>,
+    /// Messages held per script (name and entity: two instances of one
+    /// script file are two scripts).
+    held: std::collections::HashMap<(String, Option<u64>), usize>,
     capacity: usize,
     per_script: usize,
     dropped: u64,
@@ -163,7 +165,8 @@ impl ScriptConsole {
 
     /// Adds a message, dropping it or the oldest as the caps require.
     pub fn push(&mut self, entry: LogEntry) {
-        let held = self.held.get(&entry.script).copied().unwrap_or(0);
+        let key = (entry.script.clone(), entry.entity);
+        let held = self.held.get(&key).copied().unwrap_or(0);
         if held >= self.per_script || self.capacity == 0 {
             self.dropped += 1;
             return;
@@ -171,12 +174,12 @@ impl ScriptConsole {
         if self.messages.len() >= self.capacity
             && let Some(oldest) = self.messages.pop_front()
         {
-            if let Some(count) = self.held.get_mut(&oldest.script) {
+            if let Some(count) = self.held.get_mut(&(oldest.script, oldest.entity)) {
                 *count = count.saturating_sub(1);
             }
             self.dropped += 1;
         }
-        *self.held.entry(entry.script.clone()).or_insert(0) += 1;
+        *self.held.entry(key).or_insert(0) += 1;
         self.messages.push_back(entry);
     }
 

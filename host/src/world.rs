@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bevy_ecs::entity::Entity;
+use bevy_ecs::entity_disabling::Disabled;
+use bevy_ecs::resource::IsResource;
 use bevy_ecs::world::World;
 use serde_json::Value;
 
@@ -139,9 +141,18 @@ impl WorldCall {
         Ok(value)
     }
 
+    /// Whether `entity` exists for the script: spawned by this call, or in
+    /// the world and neither a resource's entity nor disabled (bevy keeps
+    /// resources on entities; scripts must never reach them).
     fn is_alive(&self, entity: Entity) -> bool {
-        !self.despawned.contains(&entity)
-            && (self.spawned.contains(&entity) || self.world.get_entity(entity).is_ok())
+        if self.despawned.contains(&entity) {
+            return false;
+        }
+        self.spawned.contains(&entity)
+            || self
+                .world
+                .get_entity(entity)
+                .is_ok_and(|found| !found.contains::<IsResource>() && !found.contains::<Disabled>())
     }
 
     /// The live entity behind `bits`, or `NoSuchEntity`.

@@ -3,6 +3,7 @@
 mod cache;
 mod cli;
 mod determinism;
+mod ecs;
 mod errors;
 mod fidelity;
 mod imports;

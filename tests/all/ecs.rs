@@ -1,0 +1,668 @@
+//! Scripts and a real bevy_ecs World: movement, spawning, queries,
+//! permissions, transactions, hot reload, stale entities, bad values,
+//! console quotas, isolation.
+
+use bevy_ecs::prelude::*;
+use luabox::{
+    ComponentRegistry, Limits, Permissions, ScriptConfig, ScriptConsole, ScriptEngine, ScriptError,
+    ScriptEvents, ScriptId, ScriptManager, ScriptStatus, ScriptSystem, run_scripts,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::support::test_cache;
+
+#[derive(Component, Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+struct Position {
+    x: f64,
+    y: f64,
+}
+
+#[derive(Component, Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+struct Velocity {
+    x: f64,
+    y: f64,
+}
+
+#[derive(Component, Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+struct Frozen;
+
+#[derive(Component, Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+struct Counter(i64);
+
+fn world() -> World {
+    let mut world = World::new();
+    let mut registry = ComponentRegistry::default();
+    registry
+        .register::<Position>("Position")
+        .register::<Velocity>("Velocity")
+        .register::<Frozen>("Frozen")
+        .register::<Counter>("Counter");
+    world.insert_resource(registry);
+    let engine = ScriptEngine::new(luabox::EngineConfig {
+        cache: test_cache(),
+        ..Default::default()
+    })
+    .unwrap();
+    world.insert_resource(ScriptManager::new(engine));
+    world
+}
+
+fn attach(world: &mut World, entity: Entity, source: &str, permissions: Permissions) -> ScriptId {
+    attach_with(world, entity, source, permissions, ScriptConfig::default())
+}
+
+fn attach_with(
+    world: &mut World,
+    entity: Entity,
+    source: &str,
+    permissions: Permissions,
+    config: ScriptConfig,
+) -> ScriptId {
+    ScriptSystem::attach(world, entity, "script.lua", source, config, permissions).unwrap()
+}
+
+fn manager(world: &World) -> &ScriptManager {
+    world.resource::<ScriptManager>()
+}
+
+fn last_error(world: &World, id: ScriptId) -> String {
+    manager(world)
+        .errors(id)
+        .last()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
+const MOVER: &str = r#"
+function on_update(dt)
+    local p = ecs.get(entity, "Position")
+    local v = ecs.get(entity, "Velocity")
+    ecs.insert(entity, "Position", {x = p.x + v.x * dt, y = p.y + v.y * dt})
+end
+"#;
+
+fn mover_permissions() -> Permissions {
+    Permissions::default()
+        .read(["Position", "Velocity"])
+        .write(["Position"])
+}
+
+#[test]
+fn movement_over_ticks() {
+    let mut world = world();
+    let player = world
+        .spawn((Position { x: 0.0, y: 0.0 }, Velocity { x: 1.0, y: 2.0 }))
+        .id();
+    let id = attach(&mut world, player, MOVER, mover_permissions());
+    for _ in 0..4 {
+        ScriptSystem::tick(&mut world, 0.5);
+    }
+    assert_eq!(
+        world.get::<Position>(player),
+        Some(&Position { x: 2.0, y: 4.0 })
+    );
+    assert_eq!(manager(&world).status(id), Some(&ScriptStatus::Active));
+    assert!(manager(&world).fuel_used(id) > 0);
+}
+
+#[test]
+fn works_as_a_bevy_system() {
+    let mut world = world();
+    let player = world
+        .spawn((Position { x: 0.0, y: 0.0 }, Velocity { x: 60.0, y: 0.0 }))
+        .id();
+    attach(&mut world, player, MOVER, mover_permissions());
+    let mut schedule = Schedule::default();
+    schedule.add_systems(run_scripts);
+    schedule.run(&mut world);
+    schedule.run(&mut world);
+    assert_eq!(
+        world.get::<Position>(player),
+        Some(&Position { x: 2.0, y: 0.0 })
+    );
+}
+
+#[test]
+fn scripts_spawn_and_despawn() {
+    let mut world = world();
+    let spawner = world.spawn_empty().id();
+    let source = r#"
+        local spawned
+        function on_update()
+            if spawned == nil then
+                spawned = ecs.spawn{Position = {x = 5, y = 6}, Counter = 1}
+                assert(ecs.exists(spawned))
+                assert(ecs.get(spawned, "Position").x == 5)
+            else
+                ecs.despawn(spawned)
+                assert(not ecs.exists(spawned))
+            end
+        end
+    "#;
+    let permissions = Permissions::default()
+        .read(["Position"])
+        .write(["Position", "Counter"])
+        .spawn_and_despawn();
+    let id = attach(&mut world, spawner, source, permissions);
+    ScriptSystem::tick(&mut world, 0.0);
+    let mut positions = world.query::<(Entity, &Position, &Counter)>();
+    let found: Vec<_> = positions
+        .iter(&world)
+        .map(|(e, p, c)| (e, *p, *c))
+        .collect();
+    assert_eq!(found.len(), 1, "{}", last_error(&world, id));
+    assert_eq!(found[0].1, Position { x: 5.0, y: 6.0 });
+    assert_eq!(found[0].2, Counter(1));
+    let spawned = found[0].0;
+    ScriptSystem::tick(&mut world, 0.0);
+    assert!(
+        world.get_entity(spawned).is_err(),
+        "{}",
+        last_error(&world, id)
+    );
+}
+
+#[test]
+fn queries_with_and_without() {
+    let mut world = world();
+    let a = world
+        .spawn((Position { x: 1.0, y: 0.0 }, Velocity { x: 0.0, y: 0.0 }))
+        .id();
+    let _b = world
+        .spawn((
+            Position { x: 2.0, y: 0.0 },
+            Velocity { x: 0.0, y: 0.0 },
+            Frozen,
+        ))
+        .id();
+    let _c = world.spawn(Position { x: 3.0, y: 0.0 }).id();
+    let observer = world.spawn(Counter(0)).id();
+    let source = r#"
+        function on_update()
+            local moving = ecs.query("Position", "Velocity", {without = {"Frozen"}})
+            local all = ecs.query("Position")
+            local sum = 0
+            for _, e in ipairs(all) do sum = sum + math.tointeger(ecs.get(e, "Position").x) end
+            ecs.insert(entity, "Counter", #moving * 1000 + #all * 100 + sum)
+            assert(moving[1] == ...)
+        end
+    "#
+    .replace("...", &(a.to_bits() as i64).to_string());
+    let permissions = Permissions::default()
+        .read(["Position", "Velocity", "Frozen"])
+        .write(["Counter"]);
+    let id = attach(&mut world, observer, &source, permissions);
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(
+        world.get::<Counter>(observer),
+        Some(&Counter(1306)),
+        "{}",
+        last_error(&world, id)
+    );
+}
+
+/// Runs `body` as on_update with `permissions`; returns the error text the
+/// script caught with pcall, and asserts the world kept its Position.
+fn denied(body: &str, permissions: Permissions) -> String {
+    let mut world = world();
+    let target = world
+        .spawn((Position { x: 1.0, y: 1.0 }, Velocity { x: 0.0, y: 0.0 }))
+        .id();
+    let source = format!(
+        "function on_update() local ok, err = pcall(function() {body} end) \
+         assert(not ok) log.error(err) end"
+    );
+    let id = attach(&mut world, target, &source, permissions);
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(
+        world.get::<Position>(target),
+        Some(&Position { x: 1.0, y: 1.0 })
+    );
+    assert_eq!(
+        manager(&world).violations(id),
+        1,
+        "{}",
+        last_error(&world, id)
+    );
+    let console = world.resource::<ScriptConsole>();
+    console
+        .messages()
+        .last()
+        .map(|entry| entry.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn reading_without_permission_is_denied() {
+    let message = denied("return ecs.get(entity, 'Position')", Permissions::default());
+    assert!(
+        message.contains("permission denied") && message.contains("read Position"),
+        "{message}"
+    );
+    let message = denied("return ecs.query('Position')", Permissions::default());
+    assert!(message.contains("read Position"), "{message}");
+}
+
+#[test]
+fn writing_without_permission_is_denied() {
+    let message = denied(
+        "ecs.insert(entity, 'Position', {x = 9, y = 9})",
+        Permissions::default().read(["Position"]),
+    );
+    assert!(message.contains("write Position"), "{message}");
+}
+
+#[test]
+fn spawning_and_despawning_without_permission_are_denied() {
+    let write_all = Permissions::default().write(["Position"]);
+    let message = denied("ecs.spawn{Position = {x = 0, y = 0}}", write_all.clone());
+    assert!(message.contains("spawn"), "{message}");
+    let message = denied("ecs.despawn(entity)", write_all);
+    assert!(message.contains("despawn"), "{message}");
+}
+
+#[test]
+fn a_script_is_disabled_after_too_many_violations_and_can_be_re_enabled() {
+    let mut world = world();
+    world.resource_mut::<ScriptManager>().set_max_violations(2);
+    let target = world.spawn(Counter(0)).id();
+    let source = r#"
+        ticks = (ticks or 0) + 1
+        function on_update()
+            ticks = ticks + 1
+            pcall(ecs.get, entity, "Position")
+            ecs.insert(entity, "Counter", ticks)
+        end
+    "#;
+    let id = attach(
+        &mut world,
+        target,
+        source,
+        Permissions::default().write(["Counter"]),
+    );
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(manager(&world).status(id), Some(&ScriptStatus::Active));
+    ScriptSystem::tick(&mut world, 0.0);
+    let Some(ScriptStatus::Disabled { reason }) = manager(&world).status(id) else {
+        panic!("not disabled: {:?}", manager(&world).status(id));
+    };
+    assert!(reason.contains("2 permission violations"), "{reason}");
+    let frozen = *world.get::<Counter>(target).unwrap();
+    ScriptSystem::tick(&mut world, 0.0);
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(
+        world.get::<Counter>(target),
+        Some(&frozen),
+        "a disabled script does not run"
+    );
+    // Reloading does not re-enable it.
+    world
+        .resource_mut::<ScriptManager>()
+        .reload(id, source)
+        .unwrap();
+    assert!(matches!(
+        manager(&world).status(id),
+        Some(ScriptStatus::Disabled { .. })
+    ));
+    world.resource_mut::<ScriptManager>().enable(id);
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_ne!(world.get::<Counter>(target), Some(&frozen));
+}
+
+fn rollback_case(bomb: &str, limits: Limits, expected_kind: &str) {
+    let mut world = world();
+    let a = world.spawn(Position { x: 0.0, y: 0.0 }).id();
+    let b = world.spawn(Position { x: 0.0, y: 0.0 }).id();
+    let spawn_perms = Permissions::default()
+        .read(["Position"])
+        .write(["Position"])
+        .spawn_and_despawn();
+    let failing = format!(
+        "function on_update() ecs.insert(entity, 'Position', {{x = 99, y = 99}}) \
+         ecs.spawn{{Position = {{x = 1, y = 1}}}} {bomb} end"
+    );
+    let config = ScriptConfig {
+        limits,
+        ..ScriptConfig::default()
+    };
+    let bad = attach_with(&mut world, a, &failing, spawn_perms.clone(), config);
+    let good = attach(
+        &mut world,
+        b,
+        "function on_update() ecs.insert(entity, 'Position', {x = 7, y = 7}) end",
+        spawn_perms,
+    );
+    let positions = |world: &mut World| world.query::<&Position>().iter(world).count();
+    let entities_before = positions(&mut world);
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(world.get::<Position>(a), Some(&Position { x: 0.0, y: 0.0 }));
+    assert_eq!(world.get::<Position>(b), Some(&Position { x: 7.0, y: 7.0 }));
+    assert_eq!(positions(&mut world), entities_before);
+    let errors = manager(&world).errors(bad);
+    assert_eq!(
+        errors.last().map(ScriptError::kind),
+        Some(expected_kind),
+        "{errors:?}"
+    );
+    assert!(manager(&world).errors(good).is_empty());
+    // The next tick runs normally (the trapped script gets a fresh instance).
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(world.get::<Position>(a), Some(&Position { x: 0.0, y: 0.0 }));
+    assert_eq!(manager(&world).errors(bad).len(), 2);
+}
+
+#[test]
+fn a_script_out_of_fuel_mid_update_changes_nothing() {
+    rollback_case(
+        "while true do end",
+        Limits::default().with_fuel(20_000_000),
+        "fuel",
+    );
+}
+
+#[test]
+fn a_script_out_of_memory_mid_update_changes_nothing() {
+    rollback_case(
+        "local s = 'x' while true do s = s .. s end",
+        Limits::default().max_memory_mb(8),
+        "memory",
+    );
+}
+
+#[test]
+fn a_script_error_mid_update_changes_nothing() {
+    rollback_case("error('boom')", Limits::default(), "runtime");
+}
+
+#[test]
+fn hot_reload_with_a_good_and_a_broken_version() {
+    let mut world = world();
+    let target = world.spawn(Counter(0)).id();
+    let v1 = "function on_update() ecs.insert(entity, 'Counter', 1) end";
+    let id = attach(
+        &mut world,
+        target,
+        v1,
+        Permissions::default().write(["Counter"]),
+    );
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(world.get::<Counter>(target), Some(&Counter(1)));
+
+    let broken = "function on_update() ecs.insert(entity, 'Counter', 2)";
+    let error = world
+        .resource_mut::<ScriptManager>()
+        .reload(id, broken)
+        .unwrap_err();
+    assert!(matches!(error, ScriptError::Syntax { .. }), "{error:?}");
+    assert_eq!(manager(&world).source(id), Some(v1.as_bytes()));
+    world.entity_mut(target).insert(Counter(0));
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(
+        world.get::<Counter>(target),
+        Some(&Counter(1)),
+        "old version still runs"
+    );
+
+    let v2 = "function on_update() ecs.insert(entity, 'Counter', 2) end";
+    world
+        .resource_mut::<ScriptManager>()
+        .reload(id, v2)
+        .unwrap();
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(world.get::<Counter>(target), Some(&Counter(2)));
+}
+
+#[test]
+fn stale_and_forged_entities_are_errors_never_other_entities() {
+    let mut world = world();
+    let victim = world.spawn(Position { x: 1.0, y: 1.0 }).id();
+    let observer = world.spawn(Counter(0)).id();
+    let source = format!(
+        r#"
+        local victim = {victim}
+        function on_update()
+            local ok1, e1 = pcall(ecs.get, victim, "Position")
+            local ok2, e2 = pcall(ecs.get, 123456789, "Position")
+            local ok3, e3 = pcall(ecs.insert, victim, "Position", {{x = 0, y = 0}})
+            log.info(tostring(ok1), e1, tostring(ok2), e2, tostring(ok3), e3, tostring(ecs.exists(victim)))
+        end
+        "#,
+        victim = victim.to_bits() as i64
+    );
+    let permissions = Permissions::default()
+        .read(["Position"])
+        .write(["Position"]);
+    attach(&mut world, observer, &source, permissions);
+    world.despawn(victim);
+    // Another entity with a Position the stale id must never reach.
+    let reused = world.spawn(Position { x: 42.0, y: 42.0 }).id();
+    ScriptSystem::tick(&mut world, 0.0);
+    let line = world
+        .resource::<ScriptConsole>()
+        .messages()
+        .last()
+        .unwrap()
+        .text
+        .clone();
+    let parts: Vec<&str> = line.split('\t').collect();
+    assert_eq!(parts[0], "false", "{line}");
+    assert!(parts[1].contains("does not exist"), "{line}");
+    assert_eq!(parts[2], "false", "{line}");
+    assert_eq!(parts[4], "false", "{line}");
+    assert_eq!(parts[6], "false", "{line}");
+    assert_eq!(
+        world.get::<Position>(reused),
+        Some(&Position { x: 42.0, y: 42.0 })
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_shape_is_rejected_naming_script_component_and_field() {
+    let mut world = world();
+    let target = world.spawn(Position { x: 1.0, y: 1.0 }).id();
+    let source = "function on_update() ecs.insert(entity, 'Position', {x = 'left', y = 2}) end";
+    let id = attach(
+        &mut world,
+        target,
+        source,
+        Permissions::default().write(["Position"]),
+    );
+    ScriptSystem::tick(&mut world, 0.0);
+    let error = last_error(&world, id);
+    assert!(error.contains("script.lua"), "{error}");
+    assert!(error.contains("Position"), "{error}");
+    assert!(error.contains("field `x`"), "{error}");
+    assert_eq!(
+        world.get::<Position>(target),
+        Some(&Position { x: 1.0, y: 1.0 })
+    );
+}
+
+#[test]
+fn console_keeps_per_script_quotas_and_counts_drops() {
+    let mut world = world();
+    world.insert_resource(ScriptConsole::new(50, 10));
+    let chatty = world.spawn_empty().id();
+    let quiet = world.spawn_empty().id();
+    let chatty_id = attach(
+        &mut world,
+        chatty,
+        "function on_update() for i = 1, 30 do print('spam', i) end end",
+        Permissions::default(),
+    );
+    attach(
+        &mut world,
+        quiet,
+        "function on_update() log.warn('careful') end",
+        Permissions::default(),
+    );
+    ScriptSystem::tick(&mut world, 0.0);
+    let console = world.resource::<ScriptConsole>();
+    let chatty_lines: Vec<_> = console
+        .messages()
+        .filter(|m| m.entity == Some(chatty.to_bits()))
+        .collect();
+    assert_eq!(chatty_lines.len(), 10);
+    assert_eq!(console.dropped(), 20);
+    let warning = console
+        .messages()
+        .find(|m| m.entity == Some(quiet.to_bits()))
+        .unwrap();
+    assert_eq!(
+        (warning.level, warning.text.as_str(), warning.tick),
+        (luabox::ConsoleLevel::Warn, "careful", 1)
+    );
+    assert_eq!(chatty_lines[0].script, "script.lua");
+    assert_eq!(
+        manager(&world).status(chatty_id),
+        Some(&ScriptStatus::Active)
+    );
+}
+
+#[test]
+fn a_script_without_console_permission_cannot_print() {
+    let mut world = world();
+    let target = world.spawn_empty().id();
+    let permissions = Permissions {
+        console: false,
+        ..Permissions::default()
+    };
+    let id = attach(
+        &mut world,
+        target,
+        "function on_update() print('hi') end",
+        permissions,
+    );
+    ScriptSystem::tick(&mut world, 0.0);
+    assert!(last_error(&world, id).contains("may not use the console"));
+    assert_eq!(world.resource::<ScriptConsole>().messages().count(), 0);
+}
+
+#[test]
+fn scripts_see_their_own_pending_writes_but_not_each_others_globals() {
+    let mut world = world();
+    let a = world.spawn(Position { x: 0.0, y: 0.0 }).id();
+    let b = world.spawn(Position { x: 0.0, y: 0.0 }).id();
+    let rw = Permissions::default()
+        .read(["Position"])
+        .write(["Position"]);
+    let writer = r#"
+        shared = "from a"
+        function on_update()
+            ecs.insert(entity, "Position", {x = 1, y = 1})
+            assert(ecs.get(entity, "Position").x == 1, "reads its own pending write")
+            ecs.remove(entity, "Position")
+            assert(ecs.get(entity, "Position") == nil)
+            ecs.insert(entity, "Position", {x = 3, y = 3})
+            error("give up")
+        end
+    "#;
+    let reader = format!(
+        r#"
+        function on_update()
+            assert(shared == nil, "globals are private")
+            local other = ecs.get({a}, "Position")
+            ecs.insert(entity, "Position", {{x = other.x + 10, y = 0}})
+        end
+        "#,
+        a = a.to_bits() as i64
+    );
+    let writer_id = attach(&mut world, a, writer, rw.clone());
+    let reader_id = attach(&mut world, b, &reader, rw);
+    ScriptSystem::tick(&mut world, 0.0);
+    assert!(last_error(&world, writer_id).contains("give up"));
+    assert!(
+        manager(&world).errors(reader_id).is_empty(),
+        "{}",
+        last_error(&world, reader_id)
+    );
+    assert_eq!(world.get::<Position>(a), Some(&Position { x: 0.0, y: 0.0 }));
+    assert_eq!(
+        world.get::<Position>(b),
+        Some(&Position { x: 10.0, y: 0.0 })
+    );
+}
+
+#[test]
+fn events_reach_on_event_before_on_update() {
+    let mut world = world();
+    let target = world.spawn(Counter(0)).id();
+    let source = r#"
+        local seen = 0
+        function on_event(name, payload) if name == "hit" then seen = seen + payload.damage end end
+        function on_update() ecs.insert(entity, "Counter", seen) end
+    "#;
+    attach(
+        &mut world,
+        target,
+        source,
+        Permissions::default().write(["Counter"]),
+    );
+    world.insert_resource(ScriptEvents(vec![
+        ("hit".into(), json!({"damage": 5})),
+        ("hit".into(), json!({"damage": 2})),
+    ]));
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(world.get::<Counter>(target), Some(&Counter(7)));
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(
+        world.get::<Counter>(target),
+        Some(&Counter(7)),
+        "events are delivered once"
+    );
+}
+
+#[test]
+fn the_world_is_unreachable_while_loading() {
+    let mut world = world();
+    let target = world.spawn_empty().id();
+    let error = ScriptSystem::attach(
+        &mut world,
+        target,
+        "early.lua",
+        "ecs.spawn{}",
+        ScriptConfig::default(),
+        Permissions::default().spawn_and_despawn(),
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("not available"), "{error}");
+}
+
+#[test]
+fn forged_entities_never_reach_resources() {
+    let mut world = world();
+    let target = world.spawn(Counter(0)).id();
+    let source = r#"
+        function on_update()
+            local hits = 0
+            for index = 0, 2000 do
+                for generation = 0, 3 do
+                    local forged = index | (generation << 32)
+                    if forged ~= entity and ecs.exists(forged) then hits = hits + 1 end
+                    pcall(ecs.despawn, forged)
+                end
+            end
+            ecs.insert(entity, "Counter", hits)
+        end
+    "#;
+    let permissions = Permissions::default()
+        .write(["Counter"])
+        .spawn_and_despawn();
+    let id = attach(&mut world, target, source, permissions);
+    ScriptSystem::tick(&mut world, 0.0);
+    assert_eq!(
+        world.get::<Counter>(target),
+        Some(&Counter(0)),
+        "{}",
+        last_error(&world, id)
+    );
+    assert!(world.get_resource::<ScriptManager>().is_some());
+    assert!(world.get_resource::<ComponentRegistry>().is_some());
+    ScriptSystem::tick(&mut world, 0.0);
+    assert!(
+        manager(&world).errors(id).is_empty(),
+        "{}",
+        last_error(&world, id)
+    );
+}
