@@ -209,6 +209,13 @@ impl ScriptManager {
         self.scripts.get(&id).map_or(0, |script| script.fuel_used)
     }
 
+    /// The largest the script's sandbox memory has been, in bytes.
+    pub fn memory_peak_bytes(&self, id: ScriptId) -> usize {
+        self.scripts
+            .get(&id)
+            .map_or(0, |script| script.instance.memory_peak_bytes())
+    }
+
     /// Permission violations counted since the script was (re-)enabled.
     pub fn violations(&self, id: ScriptId) -> u32 {
         self.scripts.get(&id).map_or(0, |script| script.violations)

@@ -205,3 +205,95 @@ fn help_explains_every_limit_and_its_default() {
         assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
     }
 }
+
+#[test]
+fn a_scene_runs_its_ticks_and_reports_world_and_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    script(
+        dir.path(),
+        "mover.lua",
+        "function on_update(dt) local p = ecs.get(entity, 'Position') local v = ecs.get(entity, 'Velocity')
+         ecs.insert(entity, 'Position', {x = p.x + v.x * dt, y = p.y + v.y * dt}) end",
+    );
+    script(
+        dir.path(),
+        "broken.lua",
+        "function on_update() error('nope') end",
+    );
+    let scene = script(
+        dir.path(),
+        "scene.json",
+        r#"{"entities": [
+            {"name": "player", "components": {"Position": {"x": 0, "y": 0}, "Velocity": {"x": 1, "y": 2}},
+             "script": "mover.lua",
+             "permissions": {"read": ["Position", "Velocity"], "write": ["Position"], "spawn": false, "despawn": false}},
+            {"name": "crate", "components": {"Position": {"x": 5, "y": 5}}, "script": "broken.lua"},
+            {"components": {"Tag": "plain"}}
+        ]}"#,
+    );
+    let output = luabox(&[
+        "run",
+        "--scene",
+        scene.to_str().unwrap(),
+        "--ticks",
+        "3",
+        "--dt",
+        "0.5",
+        "--json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let entities = report["world"]["entities"].as_array().unwrap();
+    assert_eq!(entities.len(), 3);
+    assert_eq!(entities[0]["name"], "player");
+    assert_eq!(
+        entities[0]["components"]["Position"],
+        json!({"x": 1.5, "y": 3.0})
+    );
+    assert_eq!(
+        entities[1]["components"]["Position"],
+        json!({"x": 5, "y": 5})
+    );
+    assert_eq!(entities[2]["name"], Value::Null);
+    assert_eq!(entities[2]["components"]["Tag"], "plain");
+    let scripts = report["scripts"].as_array().unwrap();
+    assert_eq!(scripts[0]["status"], "ok");
+    assert!(scripts[0]["fuel_used"].as_u64().unwrap() > 0);
+    assert_eq!(scripts[1]["status"], "error");
+    assert_eq!(scripts[1]["errors"].as_array().unwrap().len(), 3);
+    assert_eq!(scripts[1]["errors"][0]["kind"], "runtime");
+    assert_eq!(scripts[1]["errors"][0]["line"], 1);
+}
+
+#[test]
+fn a_malformed_scene_names_the_json_path_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            r#"{"entities": [{"permissions": {"spawn": "yes"}}]}"#,
+            "entities[0].permissions.spawn",
+        ),
+        (r#"{"entities": [{"colour": 1}]}"#, "entities[0]"),
+        (
+            r#"{"entities": [{"script": "missing.lua"}]}"#,
+            "entities[0].script",
+        ),
+        (r#"{"entities": [ }"#, "line 1"),
+    ];
+    for (text, expected) in cases {
+        let scene = script(dir.path(), "bad.json", text);
+        let output = luabox(&["run", "--scene", scene.to_str().unwrap(), "--json"]);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("bad.json") && stderr.contains(expected),
+            "{text}: {stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+}

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and exit codes.
 
 mod run;
+mod scene;
 mod units;
 
 use std::path::PathBuf;
@@ -33,18 +34,38 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a Lua script in a fresh sandbox and print what it printed.
+    /// Run a Lua script in a fresh sandbox, or a scene of scripted entities.
     ///
-    /// The script gets Lua's safe libraries only (base without dofile/loadfile
+    /// A script gets Lua's safe libraries only (base without dofile/loadfile
     /// and with a text-only load, table, string without dump, math, coroutine,
-    /// utf8, debug.traceback). There is no os, io, package or require.
+    /// utf8, debug.traceback), plus `ecs` and `log`. There is no os, io,
+    /// package or require.
+    ///
+    /// With --scene, the scene's entities are spawned, each entity's script is
+    /// loaded (paths relative to the scene file) and --ticks ticks run; the
+    /// final world is printed. Exit code 0 when all ticks ran, even if scripts
+    /// failed (their errors are reported); 2 for a scene that cannot be loaded.
     Run(RunArgs),
 }
 
 #[derive(Args, Debug)]
 pub(crate) struct RunArgs {
     /// The Lua script to run.
-    file: PathBuf,
+    #[arg(required_unless_present = "scene", conflicts_with = "scene")]
+    file: Option<PathBuf>,
+
+    /// A scene (JSON) to run instead of a single script:
+    /// {"entities": [{"name", "components", "script", "permissions"}]}.
+    #[arg(long, value_name = "SCENE.json")]
+    scene: Option<PathBuf>,
+
+    /// With --scene: how many ticks to run.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "scene")]
+    ticks: u64,
+
+    /// With --scene: the time step passed to on_update, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0 / 60.0, requires = "scene")]
+    dt: f64,
 
     /// Instruction budget (wasmtime fuel units; about 1e9 per 60 ms of Lua).
     /// Running out ends the script with kind "fuel".
@@ -83,11 +104,32 @@ pub(crate) struct RunArgs {
     json: bool,
 }
 
+impl RunArgs {
+    /// The script configuration the flags ask for.
+    pub(crate) fn script_config(&self) -> luabox::ScriptConfig {
+        luabox::ScriptConfig {
+            limits: luabox::Limits {
+                fuel: self.fuel,
+                timeout: self.timeout,
+                memory: self.memory,
+                recursion_depth: self.max_recursion_depth,
+                output_bytes: self.max_output,
+                output_lines: self.max_output_lines,
+            },
+            seed: self.seed,
+            ..luabox::ScriptConfig::default()
+        }
+    }
+}
+
 /// Parses the command line and runs it.
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Run(args) => run::run(&args),
+        Command::Run(args) => match &args.scene {
+            Some(scene) => scene::run(scene, &args),
+            None => run::run(&args),
+        },
     };
     ExitCode::from(code)
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use luabox::{EngineConfig, Limits, ScriptConfig, ScriptEngine, ScriptError};
+use luabox::{EngineConfig, ScriptEngine, ScriptError};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,9 +20,9 @@ struct Report {
 }
 
 #[derive(Serialize)]
-struct ErrorReport {
-    kind: &'static str,
-    message: String,
+pub(crate) struct ErrorReport {
+    pub(crate) kind: &'static str,
+    pub(crate) message: String,
     line: Option<u32>,
     traceback: Option<String>,
 }
@@ -52,8 +52,12 @@ fn exit_code(error: &ScriptError) -> u8 {
 }
 
 pub(crate) fn run(args: &RunArgs) -> u8 {
-    let name = args.file.display().to_string();
-    let source = match std::fs::read(&args.file) {
+    let Some(file) = &args.file else {
+        eprintln!("luabox: run needs FILE.lua or --scene SCENE.json");
+        return exit::USAGE;
+    };
+    let name = file.display().to_string();
+    let source = match std::fs::read(file) {
         Ok(source) => source,
         Err(error) => {
             eprintln!("luabox: cannot read {name}: {error}");
@@ -67,18 +71,7 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let config = ScriptConfig {
-        limits: Limits {
-            fuel: args.fuel,
-            timeout: args.timeout,
-            memory: args.memory,
-            recursion_depth: args.max_recursion_depth,
-            output_bytes: args.max_output,
-            output_lines: args.max_output_lines,
-        },
-        seed: args.seed,
-        ..ScriptConfig::default()
-    };
+    let config = args.script_config();
 
     let (outcome, output, fuel_used, memory_peak_bytes) = match engine.instantiate(&name, &config) {
         Ok(mut script) => {
