@@ -73,9 +73,12 @@ struct ScriptReport {
     fuel_used: u64,
 }
 
+/// A script named by the scene: its path as written, and its source.
+type ScriptSource = (String, Vec<u8>);
+
 /// Reads and checks the scene; the error names the file, the JSON path and
 /// what was expected.
-fn load_scene(path: &Path) -> Result<(Scene, Vec<Option<(String, Vec<u8>)>>), String> {
+fn load_scene(path: &Path) -> Result<(Scene, Vec<Option<ScriptSource>>), String> {
     let shown = path.display();
     let text =
         std::fs::read_to_string(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
