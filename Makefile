@@ -53,6 +53,8 @@ run: build
 	done
 	@echo "== luabox run examples/forever.lua --fuel 100000000000 --timeout 200ms --json"
 	@$(LUABOX) run examples/forever.lua --fuel 100000000000 --timeout 200ms --json; echo "   (exit code $$?)"
+	@echo "== luabox run --scene examples/scene/scene.json --ticks 5 --dt 1"
+	@$(LUABOX) run --scene examples/scene/scene.json --ticks 5 --dt 1; echo "   (exit code $$?)"
 
 ## test: lint, then build and run every test (unit, integration, doc).
 ## (`cargo test` builds the CLI itself; going through `build` would compile
