@@ -6,7 +6,9 @@
 use std::time::Instant;
 
 use bevy_ecs::prelude::*;
-use luabox::{ComponentRegistry, Limits, Permissions, ScriptConfig, ScriptEngine, ScriptManager, ScriptSystem};
+use luabox::{
+    ComponentRegistry, Limits, Permissions, ScriptConfig, ScriptEngine, ScriptManager, ScriptSystem,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Component, Serialize, Deserialize)]
@@ -26,20 +28,30 @@ struct Velocity {
 fn new_world() -> anyhow::Result<World> {
     let mut world = World::new();
     let mut registry = ComponentRegistry::default();
-    registry.register::<Position>("Position").register::<Velocity>("Velocity");
+    registry
+        .register::<Position>("Position")
+        .register::<Velocity>("Velocity");
     world.insert_resource(registry);
     world.insert_resource(ScriptManager::new(ScriptEngine::new(Default::default())?));
     Ok(world)
 }
 
 fn permissions() -> Permissions {
-    Permissions::default().read(["Position", "Velocity"]).write(["Position"])
+    Permissions::default()
+        .read(["Position", "Velocity"])
+        .write(["Position"])
 }
 
 fn main() -> anyhow::Result<()> {
     const ROUND_TRIPS: u32 = 10_000;
     let mut world = new_world()?;
-    let entity = world.spawn(Position { x: 0.0, y: 0.0, z: 0.0 }).id();
+    let entity = world
+        .spawn(Position {
+            x: 0.0,
+            y: 0.0,
+            z: 0.0,
+        })
+        .id();
     let source = format!(
         "function on_update() for i = 1, {ROUND_TRIPS} do
              local p = ecs.get(entity, 'Position')
@@ -50,7 +62,14 @@ fn main() -> anyhow::Result<()> {
         limits: Limits::default().with_fuel(u64::MAX / 4),
         ..ScriptConfig::default()
     };
-    ScriptSystem::attach(&mut world, entity, "roundtrip.lua", source, config, permissions())?;
+    ScriptSystem::attach(
+        &mut world,
+        entity,
+        "roundtrip.lua",
+        source,
+        config,
+        permissions(),
+    )?;
     ScriptSystem::tick(&mut world, 0.0);
     let mut best = f64::MAX;
     for _ in 0..5 {
@@ -71,9 +90,27 @@ fn main() -> anyhow::Result<()> {
     end";
     for _ in 0..1_000 {
         let entity = world
-            .spawn((Position { x: 0.0, y: 0.0, z: 0.0 }, Velocity { x: 1.0, y: 2.0, z: 3.0 }))
+            .spawn((
+                Position {
+                    x: 0.0,
+                    y: 0.0,
+                    z: 0.0,
+                },
+                Velocity {
+                    x: 1.0,
+                    y: 2.0,
+                    z: 3.0,
+                },
+            ))
             .id();
-        ScriptSystem::attach(&mut world, entity, "mover.lua", mover, ScriptConfig::default(), permissions())?;
+        ScriptSystem::attach(
+            &mut world,
+            entity,
+            "mover.lua",
+            mover,
+            ScriptConfig::default(),
+            permissions(),
+        )?;
     }
     ScriptSystem::tick(&mut world, 1.0 / 60.0);
     let mut times = Vec::new();
@@ -83,6 +120,9 @@ fn main() -> anyhow::Result<()> {
         times.push(started.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(f64::total_cmp);
-    println!("tick of 1,000 scripted entities (2 reads + 1 write each): median {:.2} ms", times[times.len() / 2]);
+    println!(
+        "tick of 1,000 scripted entities (2 reads + 1 write each): median {:.2} ms",
+        times[times.len() / 2]
+    );
     Ok(())
 }
