@@ -27,6 +27,16 @@ unsafe fn raise_ecs(l: *mut lua_State, error: EcsError) -> c_int {
     unsafe { raise(l, error.message) }
 }
 
+/// Returns no values to Lua, or raises the host's refusal.
+unsafe fn no_results(l: *mut lua_State, outcome: Result<(), EcsError>) -> c_int {
+    unsafe {
+        match outcome {
+            Ok(()) => 0,
+            Err(error) => raise_ecs(l, error),
+        }
+    }
+}
+
 unsafe fn check_entity(l: *mut lua_State, index: c_int) -> u64 {
     unsafe { luaL_checkinteger(l, index) as u64 }
 }
@@ -78,12 +88,7 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
 
 /// `ecs.despawn(e)`.
 unsafe extern "C-unwind" fn despawn(l: *mut lua_State) -> c_int {
-    unsafe {
-        match ecs::despawn(check_entity(l, 1)) {
-            Ok(()) => 0,
-            Err(error) => raise_ecs(l, error),
-        }
-    }
+    unsafe { no_results(l, ecs::despawn(check_entity(l, 1))) }
 }
 
 /// `ecs.exists(e)` → boolean.
@@ -129,10 +134,7 @@ unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
         let value = encode_value(l, 3);
         let outcome = ecs::insert(entity, &name, &value);
         drop((name, value));
-        match outcome {
-            Ok(()) => 0,
-            Err(error) => raise_ecs(l, error),
-        }
+        no_results(l, outcome)
     }
 }
 
@@ -143,10 +145,7 @@ unsafe extern "C-unwind" fn remove(l: *mut lua_State) -> c_int {
         let name = check_name(l, 2);
         let outcome = ecs::remove(entity, &name);
         drop(name);
-        match outcome {
-            Ok(()) => 0,
-            Err(error) => raise_ecs(l, error),
-        }
+        no_results(l, outcome)
     }
 }
 

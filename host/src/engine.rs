@@ -107,6 +107,7 @@ impl ScriptEngine {
             console: Console::new(limits.output_bytes, limits.output_lines),
             console_allowed: true,
             violations: 0,
+            last_denial: None,
             ecs: None,
         };
         let mut store = Store::new(&self.engine, state);
@@ -207,8 +208,21 @@ impl ScriptInstance {
             self.sandbox = Some(sandbox);
         }
         let outcome = outcome?;
-        let text = outcome.map_err(|error| from_guest(&self.name, error))?;
+        let text = outcome.map_err(|error| self.guest_error(error))?;
         self.decode(&text)
+    }
+
+    /// Maps a Lua error; an uncaught permission refusal (the error is the
+    /// refusal's own message) becomes [`ScriptError::PermissionDenied`].
+    fn guest_error(&self, error: bindings::ScriptError) -> ScriptError {
+        match from_guest(&self.name, error) {
+            ScriptError::Runtime {
+                script, message, ..
+            } if self.store.data().last_denial.as_deref() == Some(message.as_str()) => {
+                ScriptError::PermissionDenied { script, message }
+            }
+            other => other,
+        }
     }
 
     /// Parses the guest's JSON; anything malformed ends the instance.
@@ -245,7 +259,7 @@ impl ScriptInstance {
         if self.terminated.is_none() {
             self.sandbox = Some(sandbox);
         }
-        match outcome?.map_err(|error| from_guest(&self.name, error))? {
+        match outcome?.map_err(|error| self.guest_error(error))? {
             None => Ok(None),
             Some(text) => self.decode(&text).map(Some),
         }
@@ -321,6 +335,7 @@ impl ScriptInstance {
             return Err(self.terminated_error());
         }
         self.store.data_mut().console.start_call();
+        self.store.data_mut().last_denial = None;
         self.store.set_epoch_deadline(self.deadline_ticks);
         if let Err(error) = self.store.set_fuel(self.limits.fuel) {
             return Err(ScriptError::Engine {
@@ -448,6 +463,8 @@ pub(crate) struct HostState {
     console_allowed: bool,
     /// Calls refused for lack of permission, not yet collected.
     violations: u32,
+    /// The message of the last refusal in the current call.
+    last_denial: Option<String>,
     /// The world, attached for the duration of a call.
     ecs: Option<Box<dyn EcsHost>>,
 }
@@ -467,10 +484,17 @@ impl HostState {
         };
         outcome.map_err(|error| {
             if error.kind == EcsErrorKind::PermissionDenied {
-                self.violations += 1;
+                self.record_denial(&error.message);
             }
             to_wit_error(error)
         })
+    }
+
+    /// Counts a refused call and remembers its message: if the script does
+    /// not catch it, the call ends as [`ScriptError::PermissionDenied`].
+    fn record_denial(&mut self, message: &str) {
+        self.violations += 1;
+        self.last_denial = Some(message.to_string());
     }
 }
 
@@ -496,10 +520,9 @@ impl bindings::luabox::sandbox::console::Host for HostState {
         message: String,
     ) -> wasmtime::Result<Result<(), String>> {
         if !self.console_allowed {
-            self.violations += 1;
-            return Ok(Err(
-                "permission denied: this script may not use the console".into(),
-            ));
+            let message = "permission denied: this script may not use the console";
+            self.record_denial(message);
+            return Ok(Err(message.into()));
         }
         let level = match level {
             bindings::Level::Info => ConsoleLevel::Info,

@@ -100,20 +100,20 @@ impl WorldCall {
     }
 
     fn check_read(&self, name: &str) -> Result<(), EcsError> {
-        self.check_known(name)?;
-        if self.permissions.may_read(name) {
-            Ok(())
-        } else {
-            Err(self.denied(format!("read {name}")))
-        }
+        self.check_access(name, self.permissions.may_read(name), "read")
     }
 
     fn check_write(&self, name: &str) -> Result<(), EcsError> {
+        self.check_access(name, self.permissions.may_write(name), "write")
+    }
+
+    /// An unknown name is reported as such before permissions are looked at.
+    fn check_access(&self, name: &str, allowed: bool, verb: &str) -> Result<(), EcsError> {
         self.check_known(name)?;
-        if self.permissions.may_write(name) {
+        if allowed {
             Ok(())
         } else {
-            Err(self.denied(format!("write {name}")))
+            Err(self.denied(format!("{verb} {name}")))
         }
     }
 

@@ -271,6 +271,26 @@ fn a_scene_runs_its_ticks_and_reports_world_and_scripts() {
 }
 
 #[test]
+fn a_scene_script_without_permission_reports_kind_permission() {
+    let dir = tempfile::tempdir().unwrap();
+    script(
+        dir.path(),
+        "thief.lua",
+        "function on_update() return ecs.get(entity, 'Gold') end",
+    );
+    let scene = script(
+        dir.path(),
+        "scene.json",
+        r#"{"entities": [{"components": {"Gold": 100}, "script": "thief.lua"}]}"#,
+    );
+    let output = luabox(&["run", "--scene", scene.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["scripts"][0]["errors"][0]["kind"], "permission");
+    assert_eq!(report["world"]["entities"][0]["components"]["Gold"], 100);
+}
+
+#[test]
 fn a_malformed_scene_names_the_json_path_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [

@@ -666,3 +666,18 @@ fn forged_entities_never_reach_resources() {
         last_error(&world, id)
     );
 }
+
+#[test]
+fn an_uncaught_refusal_ends_the_call_as_permission_denied() {
+    let mut world = world();
+    let target = world.spawn(Position { x: 1.0, y: 1.0 }).id();
+    let source = "function on_update() ecs.insert(entity, 'Position', {x = 2, y = 2}) end";
+    let id = attach(&mut world, target, source, Permissions::default());
+    ScriptSystem::tick(&mut world, 0.0);
+    let errors = manager(&world).errors(id);
+    assert!(
+        matches!(errors.last(), Some(ScriptError::PermissionDenied { message, .. }) if message.contains("write Position")),
+        "{errors:?}"
+    );
+    assert_eq!(errors.last().map(ScriptError::kind), Some("permission"));
+}

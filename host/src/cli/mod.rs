@@ -122,6 +122,26 @@ impl RunArgs {
     }
 }
 
+/// The engine both run modes use; on failure the message is on stderr and
+/// the error is the exit code.
+pub(crate) fn engine() -> Result<luabox::ScriptEngine, u8> {
+    luabox::ScriptEngine::new(luabox::EngineConfig::default()).map_err(|error| {
+        eprintln!("luabox: {error}");
+        exit::USAGE
+    })
+}
+
+/// Prints `report` as one line of JSON; on failure the message is on stderr
+/// and the error is the exit code.
+pub(crate) fn print_json(report: &impl serde::Serialize) -> Result<(), u8> {
+    let text = serde_json::to_string(report).map_err(|error| {
+        eprintln!("luabox: cannot encode the report: {error}");
+        exit::USAGE
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
 /// Parses the command line and runs it.
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use luabox::{EngineConfig, ScriptEngine, ScriptError};
+use luabox::ScriptError;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -64,12 +64,9 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let engine = match ScriptEngine::new(EngineConfig::default()) {
+    let engine = match super::engine() {
         Ok(engine) => engine,
-        Err(error) => {
-            eprintln!("luabox: {error}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let config = args.script_config();
 
@@ -106,14 +103,7 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
             fuel_used,
             memory_peak_bytes,
         };
-        match serde_json::to_string(&report) {
-            Ok(text) => println!("{text}"),
-            Err(error) => {
-                eprintln!("luabox: cannot encode the report: {error}");
-                return exit::USAGE;
-            }
-        }
-        return code;
+        return super::print_json(&report).map_or_else(|failed| failed, |()| code);
     }
 
     let mut stdout = std::io::stdout().lock();

@@ -6,8 +6,8 @@ use std::path::Path;
 use bevy_ecs::prelude::*;
 use bevy_ecs::resource::IsResource;
 use luabox::{
-    ComponentRegistry, EngineConfig, JsonComponents, Permissions, ScriptConsole, ScriptEngine,
-    ScriptId, ScriptManager, ScriptStatus, ScriptSystem,
+    ComponentRegistry, JsonComponents, Permissions, ScriptConsole, ScriptId, ScriptManager,
+    ScriptStatus, ScriptSystem,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -115,12 +115,9 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let engine = match ScriptEngine::new(EngineConfig::default()) {
+    let engine = match super::engine() {
         Ok(engine) => engine,
-        Err(error) => {
-            eprintln!("luabox: {error}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let mut world = World::new();
     let mut registry = ComponentRegistry::default();
@@ -220,12 +217,8 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
         scripts: script_reports,
     };
     if args.json {
-        match serde_json::to_string(&report) {
-            Ok(text) => println!("{text}"),
-            Err(error) => {
-                eprintln!("luabox: cannot encode the report: {error}");
-                return exit::USAGE;
-            }
+        if let Err(code) = super::print_json(&report) {
+            return code;
         }
     } else {
         for script in &report.scripts {
