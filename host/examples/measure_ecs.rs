@@ -120,6 +120,33 @@ fn main() -> anyhow::Result<()> {
         times.push(started.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(f64::total_cmp);
+    let busy = times[times.len() / 2];
+
+    let mut world = new_world()?;
+    for _ in 0..1_000 {
+        let entity = world.spawn_empty().id();
+        ScriptSystem::attach(
+            &mut world,
+            entity,
+            "idle.lua",
+            "function on_update(dt) end",
+            ScriptConfig::default(),
+            Permissions::default(),
+        )?;
+    }
+    ScriptSystem::tick(&mut world, 1.0 / 60.0);
+    let mut idle = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        ScriptSystem::tick(&mut world, 1.0 / 60.0);
+        idle.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    idle.sort_by(f64::total_cmp);
+    println!(
+        "tick of 1,000 scripts with an empty on_update: median {:.2} ms",
+        idle[idle.len() / 2]
+    );
+    times = vec![busy];
     println!(
         "tick of 1,000 scripted entities (2 reads + 1 write each): median {:.2} ms",
         times[times.len() / 2]
