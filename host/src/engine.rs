@@ -195,21 +195,31 @@ impl ScriptInstance {
     /// [`ScriptError::ResourceLimitExceeded`],
     /// [`ScriptError::SecurityViolation`] or [`ScriptError::Terminated`].
     pub fn run(&mut self, source: impl AsRef<[u8]>) -> Result<serde_json::Value> {
+        let name = self.name.clone();
+        let text = self
+            .call_sandbox(|sandbox, store| {
+                sandbox
+                    .luabox_sandbox_script()
+                    .call_run(store, &name, source.as_ref())
+            })?
+            .map_err(|error| self.guest_error(error))?;
+        self.decode(&text)
+    }
+
+    /// Calls into the live sandbox (see [`ScriptInstance::call_guest`]); a
+    /// terminated instance is never called.
+    fn call_sandbox<R>(
+        &mut self,
+        f: impl FnOnce(&Sandbox, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R> {
         let Some(sandbox) = self.sandbox.take() else {
             return Err(self.terminated_error());
         };
-        let name = self.name.clone();
-        let outcome = self.call_guest(|store| {
-            sandbox
-                .luabox_sandbox_script()
-                .call_run(store, &name, source.as_ref())
-        });
+        let outcome = self.call_guest(|store| f(&sandbox, store));
         if self.terminated.is_none() {
             self.sandbox = Some(sandbox);
         }
-        let outcome = outcome?;
-        let text = outcome.map_err(|error| self.guest_error(error))?;
-        self.decode(&text)
+        outcome
     }
 
     /// Maps a Lua error; an uncaught permission refusal (the error is the
@@ -247,19 +257,14 @@ impl ScriptInstance {
         function: &str,
         args: &[serde_json::Value],
     ) -> Result<Option<serde_json::Value>> {
-        let Some(sandbox) = self.sandbox.take() else {
-            return Err(self.terminated_error());
-        };
-        let args = serde_json::Value::Array(args.to_vec()).to_string();
-        let outcome = self.call_guest(|store| {
+        // A slice of JSON values always serialises.
+        let args = serde_json::to_string(args).unwrap_or_else(|_| "[]".into());
+        let outcome = self.call_sandbox(|sandbox, store| {
             sandbox
                 .luabox_sandbox_script()
                 .call_call(store, function, &args)
-        });
-        if self.terminated.is_none() {
-            self.sandbox = Some(sandbox);
-        }
-        match outcome?.map_err(|error| self.guest_error(error))? {
+        })?;
+        match outcome.map_err(|error| self.guest_error(error))? {
             None => Ok(None),
             Some(text) => self.decode(&text).map(Some),
         }
