@@ -17,7 +17,7 @@ export RUST_LIB_BACKTRACE := 0
 export LUABOX_CLANG := $(CLANG)
 export LUABOX_LLVM_AR := $(LLVM_AR)
 
-.PHONY: all setup guest build run test lint fmt clean
+.PHONY: all setup guest build run test bench lint fmt clean
 
 all: build
 
@@ -61,6 +61,17 @@ run: build
 ## wasmtime twice, once without and once with the dev-dependencies' features.)
 test: guest lint
 	$(CARGO) test --release -p luabox
+
+## bench: every benchmark (release), then one table of luabox / native Lua
+## ratios, also written to target/bench/summary.json. One row per file in
+## benches/; each row interleaves luabox and mlua samples in the same run.
+BENCHES := compute_fib compute_table compute_string compute_closures fuel_overhead \
+           errors_pcall ecs_crossing ecs_frame startup_sandbox startup_cli memory_idle
+bench: export RUST_BACKTRACE := 0
+bench: guest
+	rm -rf target/bench/rows
+	$(CARGO) bench -p luabox $(addprefix --bench ,$(BENCHES))
+	$(CARGO) bench -p luabox --bench summary
 
 lint: guest
 	$(CARGO) fmt --all --check

@@ -26,6 +26,10 @@ wit_bindgen::generate!({
 struct Sandbox;
 
 impl Guest for Sandbox {
+    fn prepare() {
+        sandbox::prepare()
+    }
+
     fn init(options: Options) -> Result<(), ScriptError> {
         sandbox::init(options)
     }

@@ -7,7 +7,7 @@
 
 use std::ffi::{CStr, CString, c_int};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use mlua_sys::*;
 
@@ -35,18 +35,70 @@ fn state() -> Result<*mut lua_State, ScriptError> {
     }
 }
 
-/// Creates the Lua state and opens the libraries, all under protection, so
-/// running out of memory here is an ordinary `memory` error.
-pub fn init(options: Options) -> Result<(), ScriptError> {
+/// Whether `STATE` is the pre-initialised state `prepare` made (every
+/// optional library open, no per-script options applied yet), waiting for
+/// the first `init`.
+static PREPARED: AtomicBool = AtomicBool::new(false);
+
+/// Pre-initialisation, run once when the host snapshots the guest: creates
+/// the Lua state with every optional library, so a sandbox starting from the
+/// snapshot skips the work. Does nothing if a state exists.
+pub fn prepare() {
     if !STATE.load(Ordering::Relaxed).is_null() {
+        return;
+    }
+    if let Ok(l) = new_state(Libraries::all()) {
+        STATE.store(l, Ordering::Relaxed);
+        PREPARED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Sets up the Lua state for one script: reuses the prepared state when it
+/// has exactly the libraries asked for, else makes a new one; then applies
+/// the per-script options. All Lua work runs under protection, so running
+/// out of memory here is an ordinary `memory` error.
+pub fn init(options: Options) -> Result<(), ScriptError> {
+    libc_shims::set_seed(options.seed);
+    let prepared = PREPARED.swap(false, Ordering::Relaxed);
+    let existing = STATE.load(Ordering::Relaxed);
+    let l = if prepared && options.libraries == Libraries::all() {
+        existing
+    } else if existing.is_null() || prepared {
+        if prepared {
+            // SAFETY: the prepared state has run no script code.
+            unsafe { lua_close(existing) };
+            STATE.store(ptr::null_mut(), Ordering::Relaxed);
+        }
+        let l = new_state(options.libraries)?;
+        STATE.store(l, Ordering::Relaxed);
+        l
+    } else {
         return Err(errors::guest_error(
             ErrorKind::Runtime,
             "the sandbox is already initialised".into(),
         ));
+    };
+    // SAFETY: a valid state; `configure` runs under `lua_pcall`.
+    unsafe {
+        lua_pushcfunction(l, configure);
+        lua_pushinteger(l, options.seed as lua_Integer);
+        lua_pushinteger(l, lua_Integer::from(options.max_recursion_depth));
+        match options.entity {
+            Some(entity) => lua_pushinteger(l, entity as lua_Integer),
+            None => lua_pushnil(l),
+        }
+        let status = lua_pcall(l, 3, 0, 0);
+        if status != LUA_OK {
+            return Err(errors::describe(l, status, lua_gettop(l), "init"));
+        }
     }
-    libc_shims::set_seed(options.seed);
-    // SAFETY: plain Lua C API use on a state this function owns; every call
-    // that can raise runs inside `lua_pcall`.
+    Ok(())
+}
+
+/// A new Lua state with `libraries` open.
+fn new_state(libraries: Libraries) -> Result<*mut lua_State, ScriptError> {
+    // SAFETY: plain Lua C API use on a state this function owns; opening the
+    // libraries (the only part that can raise) runs inside `lua_pcall`.
     unsafe {
         let l = lua_newstate(lua_alloc, ptr::null_mut());
         if l.is_null() {
@@ -58,20 +110,13 @@ pub fn init(options: Options) -> Result<(), ScriptError> {
         lua_atpanic(l, panic_handler);
         lua_setwarnf(l, None, ptr::null_mut());
         lua_pushcfunction(l, open_libraries);
-        lua_pushinteger(l, options.seed as lua_Integer);
-        lua_pushinteger(l, lua_Integer::from(options.max_recursion_depth));
-        lua_pushinteger(l, lua_Integer::from(options.libraries.bits()));
-        match options.entity {
-            Some(entity) => lua_pushinteger(l, entity as lua_Integer),
-            None => lua_pushnil(l),
-        }
-        let status = lua_pcall(l, 4, 0, 0);
+        lua_pushinteger(l, lua_Integer::from(libraries.bits()));
+        let status = lua_pcall(l, 1, 0, 0);
         if status != LUA_OK {
             return Err(errors::describe(l, status, lua_gettop(l), "init"));
         }
-        STATE.store(l, Ordering::Relaxed);
+        Ok(l)
     }
-    Ok(())
 }
 
 /// Compiles `source` as a text chunk named `name` and runs it.
@@ -174,11 +219,7 @@ const OPTIONAL_LIBRARIES: [(Libraries, &CStr, lua_CFunction); 5] = [
 /// Arguments: seed, depth limit, library flags, entity (or nil).
 unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
     unsafe {
-        let seed = lua_tointeger(l, 1);
-        let depth_limit = lua_tointeger(l, 2);
-        let chosen = Libraries::from_bits_truncate(lua_tointeger(l, 3) as u8);
-        lua_settop(l, 4);
-        lua_setglobal(l, c"entity".as_ptr());
+        let chosen = Libraries::from_bits_truncate(lua_tointeger(l, 1) as u8);
         lua_settop(l, 0);
 
         luaL_requiref(l, c"_G".as_ptr(), luaopen_base, 1);
@@ -222,14 +263,28 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
         lua_setglobal(l, c"debug".as_ptr());
         lua_pop(l, 1);
 
-        if chosen.contains(Libraries::MATH) {
-            // math.random starts from the host's seed.
-            lua_getglobal(l, c"math".as_ptr());
+        0
+    }
+}
+
+/// The per-script options, applied before any script code runs: the global
+/// `entity` (argument 3), `math.random` seeded from the host's seed
+/// (argument 1), and the recursion-depth hook (argument 2, 0 for none).
+unsafe extern "C-unwind" fn configure(l: *mut lua_State) -> c_int {
+    unsafe {
+        let seed = lua_tointeger(l, 1);
+        let depth_limit = lua_tointeger(l, 2);
+        lua_settop(l, 3);
+        lua_setglobal(l, c"entity".as_ptr());
+        lua_settop(l, 0);
+
+        // No script has run yet, so `math` is still the library's own table.
+        if lua_getglobal(l, c"math".as_ptr()) == LUA_TTABLE {
             lua_getfield(l, -1, c"randomseed".as_ptr());
             lua_pushinteger(l, seed);
             lua_call(l, 1, 0);
-            lua_pop(l, 1);
         }
+        lua_pop(l, 1);
 
         if depth_limit > 0 {
             lua_pushinteger(l, depth_limit);

@@ -24,9 +24,10 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Instruction budget per call, in wasmtime fuel units (roughly one per
-    /// wasm instruction; 10^9 is about 60 ms of Lua on a 2020s core).
+    /// wasm instruction; 10^9 is about 120 ms of Lua on a 2020s core, so the
+    /// default runs out a little before the default timeout).
     /// Deterministic: the same script uses the same fuel on every run.
-    /// Default: 1,000,000,000.
+    /// Default: 5,000,000,000.
     pub fuel: u64,
     /// Wall-clock budget per call, enforced by epoch interruption.
     /// Default: 1 s.
@@ -49,7 +50,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            fuel: 1_000_000_000,
+            fuel: 5_000_000_000,
             timeout: Duration::from_secs(1),
             memory: 64 << 20,
             recursion_depth: None,
@@ -185,6 +186,18 @@ pub struct EngineConfig {
     /// How often the engine's ticker advances the epoch, which is the
     /// resolution of [`Limits::timeout`]. Default: 1 ms.
     pub epoch_tick: std::time::Duration,
+    /// Whether calls are metered with fuel ([`Limits::fuel`]). Turning it off
+    /// makes compute-heavy scripts a little faster, leaves only the timeout
+    /// to stop a runaway loop, and makes `fuel_used` always 0. Default: on.
+    pub consume_fuel: bool,
+    /// How many sandboxes may be alive at once. Their slots (memory, tables,
+    /// instance metadata) are reserved up front in a pool, which makes
+    /// starting a sandbox cheap; past this many, `instantiate` fails with a
+    /// clear error. Reserving costs address space, not memory (about 4 GiB of
+    /// it per slot on 64-bit hosts). 0 turns the pool off: sandboxes are then
+    /// allocated on demand, unbounded in number and slower to start.
+    /// Default: 1,000.
+    pub max_sandboxes: u32,
 }
 
 impl Default for EngineConfig {
@@ -193,6 +206,8 @@ impl Default for EngineConfig {
             cache: CacheDir::Default,
             max_wasm_stack: 1 << 20,
             epoch_tick: std::time::Duration::from_millis(1),
+            consume_fuel: true,
+            max_sandboxes: 1_000,
         }
     }
 }

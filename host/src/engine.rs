@@ -6,7 +6,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Engine, ResourceLimiter, Store, Trap};
+use wasmtime::{
+    Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
+};
 
 use crate::bindings::{self, Sandbox, SandboxPre};
 use crate::cache::{self, GuestSource};
@@ -40,6 +42,8 @@ pub struct ScriptEngine {
     pre: SandboxPre<HostState>,
     guest_source: GuestSource,
     epoch_tick: Duration,
+    metered: bool,
+    max_sandboxes: u32,
     ticker: Option<EpochTicker>,
 }
 
@@ -51,11 +55,16 @@ impl ScriptEngine {
     /// guest cannot be compiled.
     pub fn new(config: EngineConfig) -> Result<Self> {
         let mut wasm = wasmtime::Config::new();
-        wasm.consume_fuel(true)
+        wasm.consume_fuel(config.consume_fuel)
             .epoch_interruption(true)
             .max_wasm_stack(config.max_wasm_stack)
             .wasm_exceptions(true)
             .cranelift_opt_level(wasmtime::OptLevel::Speed);
+        if config.max_sandboxes > 0 {
+            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(
+                config.max_sandboxes,
+            )));
+        }
         let engine = Engine::new(&wasm).map_err(|error| ScriptError::Engine {
             message: format!("configuring wasmtime: {error:#}"),
         })?;
@@ -71,6 +80,8 @@ impl ScriptEngine {
                 pre,
                 guest_source,
                 epoch_tick: config.epoch_tick,
+                metered: config.consume_fuel,
+                max_sandboxes: config.max_sandboxes,
             })
             .map_err(|error| ScriptError::Engine {
                 message: format!("linking the guest: {error:#}"),
@@ -121,9 +132,23 @@ impl ScriptEngine {
             limits,
             terminated: None,
             fuel_used: 0,
+            metered: self.metered,
             entity: config.entity,
         };
-        let sandbox = instance.call_guest(|store| self.pre.instantiate(store))?;
+        let sandbox = match instance.call_guest(|store| self.pre.instantiate(store)) {
+            Ok(sandbox) => sandbox,
+            // Not the script's doing: no script code has run yet.
+            Err(ScriptError::SecurityViolation { message, .. }) => {
+                return Err(ScriptError::Engine {
+                    message: format!(
+                        "starting a sandbox for {name}: {message} (at most {} sandboxes may be \
+                         alive at once: EngineConfig::max_sandboxes)",
+                        self.max_sandboxes
+                    ),
+                });
+            }
+            Err(error) => return Err(error),
+        };
         let options = bindings::Options {
             libraries: guest_libraries(config.libraries),
             seed: config.seed,
@@ -157,6 +182,34 @@ impl Drop for ScriptEngine {
     }
 }
 
+/// Core instances, tables and memories in one guest component (its main
+/// module and the small adapter modules `wit-component` adds), with room to
+/// spare.
+const CORE_INSTANCES_PER_SANDBOX: u32 = 8;
+
+/// Bytes of a freed sandbox's memory kept mapped for the next one (reset in
+/// place instead of unmapped), which spares it most page faults.
+const KEEP_RESIDENT: usize = 4 << 20;
+
+/// A pool with slots for `sandboxes` live sandboxes.
+fn pool(sandboxes: u32) -> PoolingAllocationConfig {
+    let per_sandbox = |count: u32| sandboxes.saturating_mul(count);
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(sandboxes)
+        .total_core_instances(per_sandbox(CORE_INSTANCES_PER_SANDBOX))
+        .total_tables(per_sandbox(CORE_INSTANCES_PER_SANDBOX))
+        // Each store's GC heap (for Lua errors, which are wasm exceptions)
+        // takes a memory slot too.
+        .total_memories(per_sandbox(2))
+        .total_gc_heaps(sandboxes)
+        .max_core_instances_per_component(CORE_INSTANCES_PER_SANDBOX)
+        .max_tables_per_component(CORE_INSTANCES_PER_SANDBOX)
+        .max_memories_per_component(1)
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .pagemap_scan(wasmtime::Enabled::Auto);
+    pool
+}
+
 /// The number of epoch ticks that covers `timeout` (one more than the
 /// quotient, since the current tick may be nearly over).
 fn ticks_for(timeout: Duration, tick: Duration) -> u64 {
@@ -182,6 +235,8 @@ pub struct ScriptInstance {
     deadline_ticks: u64,
     terminated: Option<String>,
     fuel_used: u64,
+    /// Whether the engine meters fuel.
+    metered: bool,
     entity: Option<u64>,
 }
 
@@ -342,14 +397,18 @@ impl ScriptInstance {
         self.store.data_mut().console.start_call();
         self.store.data_mut().last_denial = None;
         self.store.set_epoch_deadline(self.deadline_ticks);
-        if let Err(error) = self.store.set_fuel(self.limits.fuel) {
+        if self.metered
+            && let Err(error) = self.store.set_fuel(self.limits.fuel)
+        {
             return Err(ScriptError::Engine {
                 message: format!("setting fuel: {error:#}"),
             });
         }
         let outcome = f(&mut self.store);
-        let remaining = self.store.get_fuel().unwrap_or(0);
-        self.fuel_used = self.limits.fuel.saturating_sub(remaining);
+        if self.metered {
+            let remaining = self.store.get_fuel().unwrap_or(0);
+            self.fuel_used = self.limits.fuel.saturating_sub(remaining);
+        }
         outcome.map_err(|trap| {
             let error = self.classify_trap(&trap);
             self.terminate(error.kind());

@@ -38,6 +38,7 @@ mod error;
 mod manager;
 mod permissions;
 mod registry;
+mod snapshot;
 mod system;
 mod world;
 

@@ -28,6 +28,20 @@ trait ComponentKind: Send + Sync {
     fn check(&self, value: &Value) -> Result<(), String>;
     fn insert(&self, world: &mut World, entity: Entity, value: Value);
     fn remove(&self, world: &mut World, entity: Entity);
+    /// The component as JSON text (the scripts' hot path: no value tree).
+    fn get_json(&self, entity: EntityRef<'_>) -> Option<String>;
+    /// Checks that the JSON text fits; the error names the field.
+    fn check_json(&self, json: &str) -> Result<(), String>;
+    /// Sets the component from JSON text that [`ComponentKind::check_json`] accepted.
+    fn insert_json(&self, world: &mut World, entity: Entity, json: &str);
+}
+
+/// Deserialises `T` straight from JSON text; the error names the field.
+fn from_json<T: DeserializeOwned>(json: &str) -> Result<T, String> {
+    let mut text = serde_json::Deserializer::from_str(json);
+    let value = serde_path_to_error::deserialize(&mut text).map_err(describe_path_error)?;
+    text.end().map_err(|error| error.to_string())?;
+    Ok(value)
 }
 
 struct Typed<T>(PhantomData<fn() -> T>);
@@ -64,6 +78,24 @@ where
     fn remove(&self, world: &mut World, entity: Entity) {
         if let Ok(mut target) = world.get_entity_mut(entity) {
             target.remove::<T>();
+        }
+    }
+
+    fn get_json(&self, entity: EntityRef<'_>) -> Option<String> {
+        entity
+            .get::<T>()
+            .and_then(|component| serde_json::to_string(component).ok())
+    }
+
+    fn check_json(&self, json: &str) -> Result<(), String> {
+        from_json::<T>(json).map(drop)
+    }
+
+    fn insert_json(&self, world: &mut World, entity: Entity, json: &str) {
+        if let (Ok(component), Ok(mut target)) =
+            (from_json::<T>(json), world.get_entity_mut(entity))
+        {
+            target.insert(component);
         }
     }
 }
@@ -112,6 +144,20 @@ impl ComponentKind for Schemaless {
             && let Some(mut components) = target.get_mut::<JsonComponents>()
         {
             components.0.remove(&self.0);
+        }
+    }
+
+    fn get_json(&self, entity: EntityRef<'_>) -> Option<String> {
+        self.get(entity).map(|value| value.to_string())
+    }
+
+    fn check_json(&self, json: &str) -> Result<(), String> {
+        from_json::<Value>(json).map(drop)
+    }
+
+    fn insert_json(&self, world: &mut World, entity: Entity, json: &str) {
+        if let Ok(value) = from_json::<Value>(json) {
+            self.insert(world, entity, value);
         }
     }
 }
@@ -211,6 +257,27 @@ impl ComponentRegistry {
     pub fn insert(&self, world: &mut World, entity: Entity, name: &str, value: Value) {
         if let Some(kind) = self.kinds.get(name) {
             kind.insert(world, entity, value);
+        }
+    }
+
+    /// [`ComponentRegistry::get`] as JSON text.
+    pub(crate) fn get_json(&self, world: &World, entity: Entity, name: &str) -> Option<String> {
+        let kind = self.kinds.get(name)?;
+        kind.get_json(world.get_entity(entity).ok()?)
+    }
+
+    /// [`ComponentRegistry::check`] for JSON text.
+    pub(crate) fn check_json(&self, name: &str, json: &str) -> Result<(), String> {
+        match self.kinds.get(name) {
+            Some(kind) => kind.check_json(json),
+            None => Err(format!("no component named `{name}` is registered")),
+        }
+    }
+
+    /// [`ComponentRegistry::insert`] from JSON text.
+    pub(crate) fn insert_json(&self, world: &mut World, entity: Entity, name: &str, json: &str) {
+        if let Some(kind) = self.kinds.get(name) {
+            kind.insert_json(world, entity, json);
         }
     }
 

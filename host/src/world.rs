@@ -15,7 +15,6 @@ use bevy_ecs::entity::Entity;
 use bevy_ecs::entity_disabling::Disabled;
 use bevy_ecs::resource::IsResource;
 use bevy_ecs::world::World;
-use serde_json::Value;
 
 use crate::ecs_api::{EcsError, EcsErrorKind, EcsHost};
 use crate::permissions::Permissions;
@@ -25,7 +24,7 @@ use crate::registry::ComponentRegistry;
 enum Write {
     Spawn(Entity),
     Despawn(Entity),
-    Insert(Entity, String, Value),
+    Insert(Entity, String, Arc<str>),
     Remove(Entity, String),
 }
 
@@ -36,8 +35,9 @@ pub(crate) struct WorldCall {
     permissions: Arc<Permissions>,
     script: String,
     writes: Vec<Write>,
-    /// Pending component values: `Some` for an insert, `None` for a removal.
-    pending: BTreeMap<(Entity, String), Option<Value>>,
+    /// Pending component values as JSON text: `Some` for an insert, `None`
+    /// for a removal.
+    pending: BTreeMap<Entity, BTreeMap<String, Option<Arc<str>>>>,
     spawned: BTreeSet<Entity>,
     despawned: BTreeSet<Entity>,
 }
@@ -71,8 +71,9 @@ impl WorldCall {
                 Write::Despawn(entity) => {
                     self.world.despawn(entity);
                 }
-                Write::Insert(entity, name, value) => {
-                    self.registry.insert(&mut self.world, entity, &name, value);
+                Write::Insert(entity, name, json) => {
+                    self.registry
+                        .insert_json(&mut self.world, entity, &name, &json);
                 }
                 Write::Remove(entity, name) => self.registry.remove(&mut self.world, entity, &name),
             }
@@ -128,17 +129,31 @@ impl WorldCall {
         }
     }
 
-    /// Parses and checks a component value sent by the script.
-    fn parse_value(&self, name: &str, json: &str) -> Result<Value, EcsError> {
-        let bad = |detail: String| {
+    /// Checks a component value sent by the script.
+    fn check_value(&self, name: &str, json: &str) -> Result<(), EcsError> {
+        self.registry.check_json(name, json).map_err(|detail| {
             EcsError::new(
                 EcsErrorKind::BadValue,
                 format!("{}: bad value for component {name}: {detail}", self.script),
             )
-        };
-        let value: Value = serde_json::from_str(json).map_err(|error| bad(error.to_string()))?;
-        self.registry.check(name, &value).map_err(bad)?;
-        Ok(value)
+        })
+    }
+
+    /// The call's pending write of `name` on `entity`, if any.
+    fn pending(&self, entity: Entity, name: &str) -> Option<&Option<Arc<str>>> {
+        self.pending.get(&entity)?.get(name)
+    }
+
+    /// Buffers a write of `name` on `entity` (`None` removes it).
+    fn buffer(&mut self, entity: Entity, name: &str, json: Option<Arc<str>>) {
+        self.writes.push(match &json {
+            Some(json) => Write::Insert(entity, name.to_string(), Arc::clone(json)),
+            None => Write::Remove(entity, name.to_string()),
+        });
+        self.pending
+            .entry(entity)
+            .or_default()
+            .insert(name.to_string(), json);
     }
 
     /// Whether `entity` exists for the script: spawned by this call, or in
@@ -167,17 +182,17 @@ impl WorldCall {
             })
     }
 
-    /// A component as the call sees it: its pending value first.
-    fn current(&self, entity: Entity, name: &str) -> Option<Value> {
-        match self.pending.get(&(entity, name.to_string())) {
-            Some(pending) => pending.clone(),
+    /// A component as the call sees it (JSON text): its pending value first.
+    fn current(&self, entity: Entity, name: &str) -> Option<String> {
+        match self.pending(entity, name) {
+            Some(pending) => pending.as_deref().map(String::from),
             None if self.spawned.contains(&entity) => None,
-            None => self.registry.get(&self.world, entity, name),
+            None => self.registry.get_json(&self.world, entity, name),
         }
     }
 
     fn has_now(&self, entity: Entity, name: &str) -> bool {
-        match self.pending.get(&(entity, name.to_string())) {
+        match self.pending(entity, name) {
             Some(pending) => pending.is_some(),
             None if self.spawned.contains(&entity) => false,
             None => self.registry.has(&self.world, entity, name),
@@ -190,18 +205,15 @@ impl EcsHost for WorldCall {
         if !self.permissions.spawn {
             return Err(self.denied("spawn entities".into()));
         }
-        let mut values = Vec::with_capacity(components.len());
         for (name, json) in &components {
             self.check_write(name)?;
-            values.push((name.clone(), self.parse_value(name, json)?));
+            self.check_value(name, json)?;
         }
         let entity = self.world.entity_allocator().alloc();
         self.spawned.insert(entity);
         self.writes.push(Write::Spawn(entity));
-        for (name, value) in values {
-            self.pending
-                .insert((entity, name.clone()), Some(value.clone()));
-            self.writes.push(Write::Insert(entity, name, value));
+        for (name, json) in components {
+            self.buffer(entity, &name, Some(json.into()));
         }
         Ok(entity.to_bits())
     }
@@ -223,25 +235,21 @@ impl EcsHost for WorldCall {
     fn get(&mut self, bits: u64, name: &str) -> Result<Option<String>, EcsError> {
         self.check_read(name)?;
         let entity = self.live_entity(bits)?;
-        Ok(self.current(entity, name).map(|value| value.to_string()))
+        Ok(self.current(entity, name))
     }
 
     fn insert(&mut self, bits: u64, name: &str, json: String) -> Result<(), EcsError> {
         self.check_write(name)?;
-        let value = self.parse_value(name, &json)?;
+        self.check_value(name, &json)?;
         let entity = self.live_entity(bits)?;
-        self.pending
-            .insert((entity, name.to_string()), Some(value.clone()));
-        self.writes
-            .push(Write::Insert(entity, name.to_string(), value));
+        self.buffer(entity, name, Some(json.into()));
         Ok(())
     }
 
     fn remove(&mut self, bits: u64, name: &str) -> Result<(), EcsError> {
         self.check_write(name)?;
         let entity = self.live_entity(bits)?;
-        self.pending.insert((entity, name.to_string()), None);
-        self.writes.push(Write::Remove(entity, name.to_string()));
+        self.buffer(entity, name, None);
         Ok(())
     }
 

@@ -190,7 +190,7 @@ fn help_explains_every_limit_and_its_default() {
     let help = String::from_utf8_lossy(&output.stdout);
     for expected in [
         "--fuel",
-        "1000000000",
+        "5000000000",
         "--memory",
         "64MiB",
         "--timeout",

@@ -4,6 +4,7 @@ mod cache;
 mod cli;
 mod determinism;
 mod ecs;
+mod engine;
 mod errors;
 mod fidelity;
 mod imports;

@@ -67,7 +67,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0 / 60.0, requires = "scene")]
     dt: f64,
 
-    /// Instruction budget (wasmtime fuel units; about 1e9 per 60 ms of Lua).
+    /// Instruction budget (wasmtime fuel units; about 1e9 per 120 ms of Lua).
     /// Running out ends the script with kind "fuel".
     #[arg(long, value_name = "N", default_value_t = luabox::Limits::default().fuel)]
     fuel: u64,
