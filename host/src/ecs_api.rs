@@ -18,6 +18,9 @@ pub enum EcsErrorKind {
     BadValue,
     /// No world is attached (the script is loading, or runs outside a tick).
     Unavailable,
+    /// The call already buffered the most writes one call may
+    /// (spawns, despawns, inserts and removals together).
+    TooManyWrites,
 }
 
 /// A refused ECS call; the guest raises `message` as a Lua error.

@@ -570,6 +570,7 @@ fn to_wit_error(error: EcsError) -> bindings::ecs::EcsError {
         EcsErrorKind::UnknownComponent => Wit::UnknownComponent,
         EcsErrorKind::BadValue => Wit::BadValue,
         EcsErrorKind::Unavailable => Wit::Unavailable,
+        EcsErrorKind::TooManyWrites => Wit::TooManyWrites,
     };
     bindings::ecs::EcsError {
         kind,

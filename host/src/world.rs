@@ -20,6 +20,21 @@ use crate::ecs_api::{EcsError, EcsErrorKind, EcsHost};
 use crate::permissions::Permissions;
 use crate::registry::ComponentRegistry;
 
+/// The most writes one call may buffer. They live in the host's memory,
+/// which the sandbox's memory cap does not cover, so they are capped here.
+pub(crate) const MAX_WRITES_PER_CALL: usize = 100_000;
+
+/// How much of a script-supplied name an error message quotes.
+const QUOTED_NAME_CHARS: usize = 64;
+
+/// `name` for an error message: cut short if long.
+fn quoted(name: &str) -> String {
+    match name.char_indices().nth(QUOTED_NAME_CHARS) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &name[..cut], name.len()),
+        None => name.to_string(),
+    }
+}
+
 /// One buffered write, applied in order on commit.
 enum Write {
     Spawn(Entity),
@@ -114,7 +129,7 @@ impl WorldCall {
         if allowed {
             Ok(())
         } else {
-            Err(self.denied(format!("{verb} {name}")))
+            Err(self.denied(format!("{verb} {}", quoted(name))))
         }
     }
 
@@ -124,9 +139,23 @@ impl WorldCall {
         } else {
             Err(EcsError::new(
                 EcsErrorKind::UnknownComponent,
-                format!("no component named `{name}` is registered"),
+                format!("no component named `{}` is registered", quoted(name)),
             ))
         }
+    }
+
+    /// Refuses a write once the call has buffered [`MAX_WRITES_PER_CALL`].
+    fn check_room(&self, writes: usize) -> Result<(), EcsError> {
+        if self.writes.len().saturating_add(writes) > MAX_WRITES_PER_CALL {
+            return Err(EcsError::new(
+                EcsErrorKind::TooManyWrites,
+                format!(
+                    "{}: too many writes in one call (at most {MAX_WRITES_PER_CALL})",
+                    self.script
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Checks a component value sent by the script.
@@ -205,6 +234,7 @@ impl EcsHost for WorldCall {
         if !self.permissions.spawn {
             return Err(self.denied("spawn entities".into()));
         }
+        self.check_room(components.len().saturating_add(1))?;
         for (name, json) in &components {
             self.check_write(name)?;
             self.check_value(name, json)?;
@@ -223,6 +253,7 @@ impl EcsHost for WorldCall {
             return Err(self.denied("despawn entities".into()));
         }
         let entity = self.live_entity(bits)?;
+        self.check_room(1)?;
         self.despawned.insert(entity);
         self.writes.push(Write::Despawn(entity));
         Ok(())
@@ -242,6 +273,7 @@ impl EcsHost for WorldCall {
         self.check_write(name)?;
         self.check_value(name, &json)?;
         let entity = self.live_entity(bits)?;
+        self.check_room(1)?;
         self.buffer(entity, name, Some(json.into()));
         Ok(())
     }
@@ -249,6 +281,7 @@ impl EcsHost for WorldCall {
     fn remove(&mut self, bits: u64, name: &str) -> Result<(), EcsError> {
         self.check_write(name)?;
         let entity = self.live_entity(bits)?;
+        self.check_room(1)?;
         self.buffer(entity, name, None);
         Ok(())
     }

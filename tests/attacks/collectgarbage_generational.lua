@@ -1,0 +1,3 @@
+-- attack: collector tuning is refused
+-- expect: runtime
+collectgarbage("generational")

@@ -1,0 +1,3 @@
+-- attack: the collector cannot be stopped
+-- expect: runtime
+collectgarbage("stop")

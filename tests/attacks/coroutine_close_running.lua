@@ -1,0 +1,3 @@
+-- attack: closing the running coroutine is an error
+-- expect: runtime
+coroutine.close(coroutine.running())

@@ -1,0 +1,3 @@
+-- attack: debug has only traceback
+-- expect: runtime
+local r = debug.getregistry() print("ESCAPED", r)

@@ -1,0 +1,3 @@
+-- attack: no upvalue access
+-- expect: runtime
+print("ESCAPED", debug.getupvalue(print, 1))

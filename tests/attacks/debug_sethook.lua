@@ -1,0 +1,3 @@
+-- attack: no hooks for scripts
+-- expect: runtime
+debug.sethook(function() end, "l")

@@ -1,0 +1,3 @@
+-- attack: dofile removed
+-- expect: runtime
+dofile("/etc/passwd")

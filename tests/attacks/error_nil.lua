@@ -1,0 +1,3 @@
+-- attack: a nil error is reported
+-- expect: runtime
+error()

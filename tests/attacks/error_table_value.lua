@@ -1,0 +1,3 @@
+-- attack: a table error value is reported
+-- expect: runtime
+error({code = 1})

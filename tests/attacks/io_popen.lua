@@ -1,0 +1,3 @@
+-- attack: no process spawning
+-- expect: runtime
+io.popen("echo ESCAPED")

@@ -1,0 +1,3 @@
+-- attack: loadfile removed
+-- expect: runtime
+loadfile("/etc/passwd")()

@@ -1,0 +1,3 @@
+-- attack: os is never opened
+-- expect: runtime
+os.execute("echo ESCAPED")

@@ -1,0 +1,3 @@
+-- attack: os cannot be named indirectly
+-- expect: runtime
+_G["o" .. "s"].execute("echo ESCAPED")

@@ -1,0 +1,3 @@
+-- attack: no package, no native code
+-- expect: runtime
+package.loadlib("libc.so.6", "system")("echo ESCAPED")

@@ -1,0 +1,3 @@
+-- attack: malformed patterns are errors
+-- expect: runtime
+string.find("abc", "[a")

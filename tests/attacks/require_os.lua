@@ -1,0 +1,3 @@
+-- attack: no require
+-- expect: runtime
+local os = require("os") print("ESCAPED", os)

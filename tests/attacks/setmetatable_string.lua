@@ -1,0 +1,3 @@
+-- attack: strings' metatable cannot be set from Lua
+-- expect: runtime
+setmetatable("", {})

@@ -1,0 +1,3 @@
+-- attack: format widths are bounded
+-- expect: runtime
+print(string.format("%099999999d", 1))

@@ -1,0 +1,3 @@
+-- attack: insert position out of bounds
+-- expect: runtime
+table.insert({}, 1e18, 1)

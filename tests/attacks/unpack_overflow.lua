@@ -1,0 +1,3 @@
+-- attack: unpack range overflow is refused
+-- expect: runtime
+print(table.unpack({}, math.mininteger, math.maxinteger))

@@ -1,0 +1,3 @@
+-- attack: invalid UTF-8 is an error
+-- expect: runtime
+print(utf8.codepoint("\xff"))
