@@ -17,7 +17,7 @@ export RUST_LIB_BACKTRACE := 0
 export LUABOX_CLANG := $(CLANG)
 export LUABOX_LLVM_AR := $(LLVM_AR)
 
-.PHONY: all setup guest build run test bench lint fmt clean
+.PHONY: all setup guest build run test soak bench lint fmt clean
 
 all: build
 
@@ -61,6 +61,11 @@ run: build
 ## wasmtime twice, once without and once with the dev-dependencies' features.)
 test: guest lint
 	$(CARGO) test --release -p luabox
+
+## soak: the soak test at full size (make test runs 2,000 executions).
+SOAK ?= 10000
+soak: guest
+	LUABOX_SOAK=$(SOAK) $(CARGO) test --release -p luabox --test soak -- --nocapture
 
 ## bench: every benchmark (release), then one table of luabox / native Lua
 ## ratios, also written to target/bench/summary.json. One row per file in

@@ -371,6 +371,17 @@ fn a_script_out_of_memory_mid_update_changes_nothing() {
 }
 
 #[test]
+fn a_script_out_of_time_mid_update_changes_nothing() {
+    rollback_case(
+        "while true do end",
+        Limits::default()
+            .with_fuel(u64::MAX / 2)
+            .max_execution_time_ms(20),
+        "timeout",
+    );
+}
+
+#[test]
 fn a_script_error_mid_update_changes_nothing() {
     rollback_case("error('boom')", Limits::default(), "runtime");
 }
