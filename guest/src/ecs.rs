@@ -112,13 +112,18 @@ unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
                 lua_pushnil(l);
                 1
             }
-            Ok(Some(text)) => match serde_json::from_str::<serde_json::Value>(&text) {
-                Ok(value) => {
+            // Streams the text onto the stack. Only running out of memory
+            // can raise meanwhile, and then the text leaks inside the
+            // sandbox, which is out of memory anyway.
+            Ok(Some(text)) => match push_json(l, &text) {
+                Ok(()) => {
                     drop(text);
-                    push_json(l, &value);
                     1
                 }
-                Err(error) => raise(l, format!("ecs.get: the host sent bad JSON: {error}")),
+                Err(error) => {
+                    drop(text);
+                    raise(l, format!("ecs.get: the host sent bad JSON: {error}"))
+                }
             },
             Err(error) => raise_ecs(l, error),
         }

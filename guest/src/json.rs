@@ -1,19 +1,24 @@
-//! The values a chunk returns, as JSON text.
+//! Lua values ⇄ JSON text, with no value tree in between.
 //!
-//! Tables are read raw (no metamethods run), so encoding cannot call back into
+//! Encoding reads tables raw (no metamethods run), so it cannot call back into
 //! the script. A table whose keys are exactly 1..n is an array, any other an
-//! object (keys as text, sorted); functions, threads and userdata become
-//! `"<function>"` and so on; NaN and infinities become `null`; nesting deeper
-//! than [`MAX_DEPTH`] (or a cycle) becomes `"<nested too deeply>"`.
+//! object (keys as text, sorted; of keys with the same text the last one
+//! `next` visits wins); functions, threads and userdata become `"<function>"`
+//! and so on; NaN and infinities become `null`; nesting deeper than
+//! [`MAX_DEPTH`] (or a cycle) becomes `"<nested too deeply>"`.
+//!
+//! Decoding streams the text straight onto the Lua stack: objects become
+//! tables with string keys, arrays sequences, `null` nil.
 
 use std::ffi::{CStr, c_int};
+use std::fmt;
 
 use mlua_sys::*;
-use serde_json::{Map, Number, Value};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::errors::lossy_string;
 
-/// How deep tables may nest in a result.
+/// How deep tables may nest in an encoded value.
 const MAX_DEPTH: usize = 32;
 
 /// Encodes stack slots `first..=last`: `null` for none, the value for one, an
@@ -22,44 +27,75 @@ const MAX_DEPTH: usize = 32;
 /// # Safety
 /// `l` must be a valid Lua state; `first..=last` valid stack indices.
 pub unsafe fn encode_results(l: *mut lua_State, first: c_int, last: c_int) -> String {
-    let mut values: Vec<Value> = (first..=last)
-        .map(|index| unsafe { to_json(l, index, 0) })
-        .collect();
-    let value = match values.len() {
-        0 => Value::Null,
-        1 => values.remove(0),
-        _ => Value::Array(values),
-    };
-    value.to_string()
+    let mut out = Vec::new();
+    unsafe {
+        match last - first {
+            -1 => out.extend_from_slice(b"null"),
+            0 => write_value(&mut out, l, first, 0),
+            _ => {
+                out.push(b'[');
+                for index in first..=last {
+                    if index > first {
+                        out.push(b',');
+                    }
+                    write_value(&mut out, l, index, 0);
+                }
+                out.push(b']');
+            }
+        }
+    }
+    into_text(out)
 }
 
-unsafe fn to_json(l: *mut lua_State, index: c_int, depth: usize) -> Value {
+/// The value at `index` as JSON text (see the module docs for the mapping).
+///
+/// # Safety
+/// `l` must be a valid Lua state and `index` a valid stack index.
+pub unsafe fn encode_value(l: *mut lua_State, index: c_int) -> String {
+    let mut out = Vec::new();
+    unsafe { write_value(&mut out, l, index, 0) };
+    into_text(out)
+}
+
+/// The writers below only ever write valid UTF-8.
+fn into_text(out: Vec<u8>) -> String {
+    String::from_utf8(out)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
+
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+unsafe fn write_value(out: &mut Vec<u8>, l: *mut lua_State, index: c_int, depth: usize) {
     unsafe {
         match lua_type(l, index) {
-            LUA_TNIL => Value::Null,
-            LUA_TBOOLEAN => Value::Bool(lua_toboolean(l, index) != 0),
-            LUA_TNUMBER => number(l, index).map_or(Value::Null, Value::Number),
-            LUA_TSTRING => Value::String(lossy_string(l, index)),
-            LUA_TTABLE if depth < MAX_DEPTH && lua_checkstack(l, 3) != 0 => {
-                table(l, lua_absindex(l, index), depth)
+            LUA_TNIL => out.extend_from_slice(b"null"),
+            LUA_TBOOLEAN if lua_toboolean(l, index) != 0 => out.extend_from_slice(b"true"),
+            LUA_TBOOLEAN => out.extend_from_slice(b"false"),
+            LUA_TNUMBER if lua_isinteger(l, index) != 0 => {
+                let _ = serde_json::to_writer(&mut *out, &lua_tointeger(l, index));
             }
-            LUA_TTABLE => Value::String("<nested too deeply>".into()),
-            _ => Value::String(format!("<{}>", type_name(l, index))),
+            LUA_TNUMBER => {
+                let number = lua_tonumber(l, index);
+                if number.is_finite() {
+                    let _ = serde_json::to_writer(&mut *out, &number);
+                } else {
+                    out.extend_from_slice(b"null");
+                }
+            }
+            LUA_TSTRING => write_str(out, &lossy_string(l, index)),
+            LUA_TTABLE if depth < MAX_DEPTH && lua_checkstack(l, 3) != 0 => {
+                write_table(out, l, lua_absindex(l, index), depth);
+            }
+            LUA_TTABLE => write_str(out, "<nested too deeply>"),
+            _ => write_str(out, &format!("<{}>", type_name(l, index))),
         }
     }
 }
 
-unsafe fn number(l: *mut lua_State, index: c_int) -> Option<Number> {
-    unsafe {
-        if lua_isinteger(l, index) != 0 {
-            Some(Number::from(lua_tointeger(l, index)))
-        } else {
-            Number::from_f64(lua_tonumber(l, index))
-        }
-    }
-}
-
-unsafe fn table(l: *mut lua_State, index: c_int, depth: usize) -> Value {
+unsafe fn write_table(out: &mut Vec<u8>, l: *mut lua_State, index: c_int, depth: usize) {
     unsafe {
         let length = lua_rawlen(l, index);
         let mut keys = 0usize;
@@ -69,25 +105,45 @@ unsafe fn table(l: *mut lua_State, index: c_int, depth: usize) -> Value {
             lua_pop(l, 1);
         }
         if length > 0 && keys == length {
-            let items = (1..=length)
-                .map(|position| {
-                    lua_rawgeti(l, index, position as lua_Integer);
-                    let item = to_json(l, -1, depth + 1);
-                    lua_pop(l, 1);
-                    item
-                })
-                .collect();
-            return Value::Array(items);
+            out.push(b'[');
+            for position in 1..=length {
+                if position > 1 {
+                    out.push(b',');
+                }
+                lua_rawgeti(l, index, position as lua_Integer);
+                write_value(out, l, -1, depth + 1);
+                lua_pop(l, 1);
+            }
+            out.push(b']');
+            return;
         }
-        let mut object = Map::new();
+        // Objects are written with sorted keys, so each field is encoded
+        // apart first.
+        let mut fields: Vec<(String, Vec<u8>)> = Vec::with_capacity(keys);
         lua_pushnil(l);
         while lua_next(l, index) != 0 {
-            let key = key_text(l, -2);
-            let item = to_json(l, -1, depth + 1);
-            object.insert(key, item);
+            let mut value = Vec::new();
+            write_value(&mut value, l, -1, depth + 1);
+            fields.push((key_text(l, -2), value));
             lua_pop(l, 1);
         }
-        Value::Object(object)
+        // Stable sort, then keep the last of equal keys.
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        out.push(b'{');
+        let mut first = true;
+        for (position, (key, value)) in fields.iter().enumerate() {
+            if fields.get(position + 1).is_some_and(|next| next.0 == *key) {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_str(out, key);
+            out.push(b':');
+            out.extend_from_slice(value);
+        }
+        out.push(b'}');
     }
 }
 
@@ -113,50 +169,147 @@ unsafe fn type_name(l: *mut lua_State, index: c_int) -> String {
     }
 }
 
-/// Pushes a JSON value as a Lua value: objects become tables with string
-/// keys, arrays become sequences, `null` becomes `nil`.
+/// Parses `text` and pushes the value; on malformed text pushes nothing and
+/// returns the parser's message.
 ///
 /// # Safety
-/// `l` must be a valid Lua state. May raise a Lua error (out of memory), so
-/// call it where that is caught or fatal anyway.
-pub unsafe fn push_json(l: *mut lua_State, value: &Value) {
-    unsafe {
-        if lua_checkstack(l, 3) == 0 {
-            luaL_error(l, c"value nested too deeply".as_ptr());
+/// `l` must be a valid Lua state. May raise a Lua error (out of memory, or
+/// nesting deeper than the Lua stack allows), so call it where that is
+/// caught or fatal anyway.
+pub unsafe fn push_json(l: *mut lua_State, text: &str) -> Result<(), String> {
+    let top = unsafe { lua_gettop(l) };
+    let mut parser = serde_json::Deserializer::from_str(text);
+    let pushed = Push(l).deserialize(&mut parser).and_then(|()| parser.end());
+    pushed.map_err(|error| {
+        unsafe { lua_settop(l, top) };
+        error.to_string()
+    })
+}
+
+/// Parses `text`, a JSON array, and pushes each of its elements; returns how
+/// many. On malformed text pushes nothing and returns the parser's message.
+///
+/// # Safety
+/// As [`push_json`].
+pub unsafe fn push_json_items(l: *mut lua_State, text: &str) -> Result<c_int, String> {
+    let top = unsafe { lua_gettop(l) };
+    let mut parser = serde_json::Deserializer::from_str(text);
+    let pushed = parser
+        .deserialize_seq(Items(l))
+        .and_then(|count| parser.end().map(|()| count));
+    pushed.map_err(|error| {
+        unsafe { lua_settop(l, top) };
+        error.to_string()
+    })
+}
+
+/// Pushes each element of a JSON array onto the stack, not in a table.
+struct Items(*mut lua_State);
+
+impl<'de> Visitor<'de> for Items {
+    type Value = c_int;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<c_int, A::Error> {
+        let mut count: c_int = 0;
+        while items.next_element_seed(Push(self.0))?.is_some() {
+            count = count.saturating_add(1);
         }
-        match value {
-            Value::Null => lua_pushnil(l),
-            Value::Bool(flag) => lua_pushboolean(l, c_int::from(*flag)),
-            Value::Number(number) => match number.as_i64() {
-                Some(integer) => lua_pushinteger(l, integer),
-                None => lua_pushnumber(l, number.as_f64().unwrap_or(f64::NAN)),
-            },
-            Value::String(text) => {
-                lua_pushlstring(l, text.as_ptr().cast(), text.len());
-            }
-            Value::Array(items) => {
-                lua_createtable(l, c_int::try_from(items.len()).unwrap_or(0), 0);
-                for (position, item) in items.iter().enumerate() {
-                    push_json(l, item);
-                    lua_rawseti(l, -2, position as lua_Integer + 1);
-                }
-            }
-            Value::Object(fields) => {
-                lua_createtable(l, 0, c_int::try_from(fields.len()).unwrap_or(0));
-                for (key, item) in fields {
-                    lua_pushlstring(l, key.as_ptr().cast(), key.len());
-                    push_json(l, item);
-                    lua_rawset(l, -3);
-                }
-            }
-        }
+        Ok(count)
     }
 }
 
-/// The value at `index` as JSON text (see the module docs for the mapping).
-///
-/// # Safety
-/// `l` must be a valid Lua state and `index` a valid stack index.
-pub unsafe fn encode_value(l: *mut lua_State, index: c_int) -> String {
-    unsafe { to_json(l, index, 0).to_string() }
+/// Pushes the next JSON value onto the Lua stack of its state.
+#[derive(Clone, Copy)]
+struct Push(*mut lua_State);
+
+impl<'de> DeserializeSeed<'de> for Push {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, parser: D) -> Result<(), D::Error> {
+        // SAFETY: the state is valid for the whole parse (see `push_json`).
+        if unsafe { lua_checkstack(self.0, 3) } == 0 {
+            return Err(de::Error::custom("value nested too deeply"));
+        }
+        parser.deserialize_any(self)
+    }
+}
+
+// SAFETY (all methods): `self.0` is a valid Lua state with stack room (checked
+// in `deserialize`); each method leaves exactly one more value on the stack.
+impl<'de> Visitor<'de> for Push {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        unsafe { lua_pushnil(self.0) };
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<(), E> {
+        unsafe { lua_pushboolean(self.0, c_int::from(flag)) };
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, integer: i64) -> Result<(), E> {
+        unsafe { lua_pushinteger(self.0, integer) };
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, integer: u64) -> Result<(), E> {
+        match i64::try_from(integer) {
+            Ok(integer) => unsafe { lua_pushinteger(self.0, integer) },
+            Err(_) => unsafe { lua_pushnumber(self.0, integer as f64) },
+        }
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<(), E> {
+        unsafe { lua_pushnumber(self.0, number) };
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        unsafe { lua_pushlstring(self.0, text.as_ptr().cast(), text.len()) };
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        let l = self.0;
+        let size = items.size_hint().and_then(|n| c_int::try_from(n).ok());
+        unsafe { lua_createtable(l, size.unwrap_or(0), 0) };
+        let mut position: lua_Integer = 0;
+        while items.next_element_seed(self)?.is_some() {
+            position += 1;
+            unsafe { lua_rawseti(l, -2, position) };
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut fields: A) -> Result<(), A::Error> {
+        let l = self.0;
+        unsafe { lua_createtable(l, 0, 0) };
+        while fields.next_key_seed(Key(l))?.is_some() {
+            fields.next_value_seed(self)?;
+            unsafe { lua_rawset(l, -3) };
+        }
+        Ok(())
+    }
+}
+
+/// Pushes an object key as a Lua string.
+struct Key(*mut lua_State);
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, parser: D) -> Result<(), D::Error> {
+        parser.deserialize_str(Push(self.0))
+    }
 }

@@ -156,25 +156,12 @@ pub fn run(name: &str, source: &[u8]) -> Result<String, ScriptError> {
 /// when there is no such function.
 pub fn call(function: &str, args: &str) -> Result<Option<String>, ScriptError> {
     let l = state()?;
-    let args: Vec<serde_json::Value> = serde_json::from_str(args).map_err(|error| {
-        errors::guest_error(
-            ErrorKind::Runtime,
-            format!("bad arguments for {function}: {error}"),
-        )
-    })?;
-    let argument_count = c_int::try_from(args.len()).unwrap_or(c_int::MAX);
     // SAFETY: the state is valid; the function runs under `lua_pcall`. The
     // pushes before it can only fail for lack of memory, which ends the
     // instance (the host then reports kind `memory`).
     unsafe {
         lua_settop(l, 0);
         errors::clear_traceback(l);
-        if lua_checkstack(l, argument_count.saturating_add(3)) == 0 {
-            return Err(errors::guest_error(
-                ErrorKind::Stack,
-                "too many arguments".into(),
-            ));
-        }
         lua_pushcfunction(l, errors::message_handler);
         let handler = lua_gettop(l);
         // Raw lookup: a metatable on _G must not run here, unprotected.
@@ -186,10 +173,17 @@ pub fn call(function: &str, args: &str) -> Result<Option<String>, ScriptError> {
             lua_settop(l, 0);
             return Ok(None);
         }
-        for arg in &args {
-            json::push_json(l, arg);
-        }
-        drop(args);
+        // The arguments arrive as one JSON array, each element pushed.
+        let argument_count = match json::push_json_items(l, args) {
+            Ok(count) => count,
+            Err(error) => {
+                lua_settop(l, 0);
+                return Err(errors::guest_error(
+                    ErrorKind::Runtime,
+                    format!("bad arguments for {function}: {error}"),
+                ));
+            }
+        };
         let status = lua_pcall(l, argument_count, LUA_MULTRET, handler);
         if status != LUA_OK {
             return Err(errors::describe(l, status, lua_gettop(l), function));
