@@ -38,6 +38,7 @@ mod error;
 mod manager;
 mod permissions;
 mod registry;
+mod scene;
 mod snapshot;
 mod system;
 mod world;
@@ -51,6 +52,10 @@ pub use error::{Limit, Result, ScriptError};
 pub use manager::{ScriptId, ScriptManager, ScriptStatus};
 pub use permissions::Permissions;
 pub use registry::{ComponentRegistry, JsonComponents};
+pub use scene::{
+    EntityReport, ErrorReport, RunReport, Scene, SceneEntity, SceneScript, ScriptReport,
+    WorldReport, run_script,
+};
 pub use system::{Script, ScriptClock, ScriptDelta, ScriptEvents, ScriptSystem, run_scripts};
 
 /// The README's Rust examples, compiled and run as doctests.

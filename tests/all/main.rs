@@ -12,4 +12,5 @@ mod imports;
 mod isolation;
 mod limits;
 mod sandbox;
+mod scene;
 mod support;

@@ -2,51 +2,16 @@
 
 use std::io::Write;
 
-use luabox::ScriptError;
-use serde::Serialize;
-use serde_json::Value;
+use luabox::ErrorReport;
 
 use super::{RunArgs, exit};
 
-/// The `--json` report: exactly one object on stdout.
-#[derive(Serialize)]
-struct Report {
-    status: &'static str,
-    output: Vec<String>,
-    result: Value,
-    error: Option<ErrorReport>,
-    fuel_used: u64,
-    memory_peak_bytes: usize,
-}
-
-#[derive(Serialize)]
-pub(crate) struct ErrorReport {
-    pub(crate) kind: &'static str,
-    pub(crate) message: String,
-    line: Option<u32>,
-    traceback: Option<String>,
-}
-
-impl From<&ScriptError> for ErrorReport {
-    fn from(error: &ScriptError) -> Self {
-        ErrorReport {
-            kind: error.kind(),
-            message: error.message(),
-            line: error.line(),
-            traceback: error.traceback().map(str::to_string),
-        }
-    }
-}
-
-/// The exit code for a script that ended in `error`.
-fn exit_code(error: &ScriptError) -> u8 {
-    match error {
-        ScriptError::Syntax { .. } | ScriptError::Runtime { .. } => exit::SCRIPT_ERROR,
-        ScriptError::ResourceLimitExceeded { .. } => exit::LIMIT,
-        ScriptError::SecurityViolation { .. } | ScriptError::PermissionDenied { .. } => {
-            exit::SECURITY
-        }
-        ScriptError::Engine { .. } => exit::USAGE,
+/// The exit code for a script that ended in an error of `kind`.
+pub(crate) fn exit_code(kind: &str) -> u8 {
+    match kind {
+        "fuel" | "memory" | "timeout" | "stack" | "output" => exit::LIMIT,
+        "security" | "permission" => exit::SECURITY,
+        "engine" => exit::USAGE,
         _ => exit::SCRIPT_ERROR,
     }
 }
@@ -68,60 +33,31 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let config = args.script_config();
-
-    let (outcome, output, fuel_used, memory_peak_bytes) = match engine.instantiate(&name, &config) {
-        Ok(mut script) => {
-            let outcome = script.run(&source);
-            let output = script.take_output();
-            (
-                outcome,
-                output,
-                script.fuel_used(),
-                script.memory_peak_bytes(),
-            )
-        }
-        Err(error) => (Err(error), Vec::new(), 0, 0),
-    };
-    let code = outcome.as_ref().map_or_else(exit_code, |_| exit::OK);
-
+    let report = luabox::run_script(&engine, &name, &source, &args.script_config());
+    let code = report
+        .error
+        .as_ref()
+        .map_or(exit::OK, |error| exit_code(error.kind));
     if args.json {
-        let lines = output
-            .iter()
-            .flat_map(|message| message.text.split('\n'))
-            .map(str::to_string)
-            .collect();
-        let (result, error) = match &outcome {
-            Ok(value) => (value.clone(), None),
-            Err(error) => (Value::Null, Some(ErrorReport::from(error))),
-        };
-        let report = Report {
-            status: if error.is_none() { "ok" } else { "error" },
-            output: lines,
-            result,
-            error,
-            fuel_used,
-            memory_peak_bytes,
-        };
         return super::print_json(&report).map_or_else(|failed| failed, |()| code);
     }
 
     let mut stdout = std::io::stdout().lock();
-    for message in &output {
+    for line in &report.output {
         // A closed stdout (e.g. `| head`) is not the script's failure.
-        if writeln!(stdout, "{}", message.text).is_err() {
+        if writeln!(stdout, "{line}").is_err() {
             break;
         }
     }
-    if let Err(error) = &outcome {
+    if let Some(error) = &report.error {
         eprintln!("{}", describe(&name, error));
     }
     code
 }
 
 /// The plain-mode error text: kind, `file:line: message`, traceback.
-fn describe(name: &str, error: &ScriptError) -> String {
-    let message = error.message();
+fn describe(name: &str, error: &ErrorReport) -> String {
+    let message = error.message.clone();
     // Lua's own messages already start with `file:line:`; the others get the
     // script's name.
     let located = if message.starts_with(name) {
@@ -129,8 +65,8 @@ fn describe(name: &str, error: &ScriptError) -> String {
     } else {
         format!("{name}: {message}")
     };
-    let mut text = format!("error ({}): {located}", error.kind());
-    if let Some(traceback) = error.traceback() {
+    let mut text = format!("error ({}): {located}", error.kind);
+    if let Some(traceback) = &error.traceback {
         text.push('\n');
         text.push_str(traceback);
     }
