@@ -7,7 +7,7 @@ LLVM_AR      ?= llvm-ar-22
 GUEST_TARGET := wasm32-unknown-unknown
 GUEST_WASM   := target/$(GUEST_TARGET)/release/luabox_guest.wasm
 LUABOX       := target/release/luabox
-APT_PACKAGES := clang-22 llvm-22 wasi-libc
+APT_PACKAGES := clang-22 llvm-22 wasi-libc chromium chromium-driver
 
 # RUST_BACKTRACE=1 is set on these machines and in CI. luabox builds wasmtime
 # without its `backtrace` feature, so Lua errors (wasm exceptions) do not
@@ -17,7 +17,7 @@ export RUST_LIB_BACKTRACE := 0
 export LUABOX_CLANG := $(CLANG)
 export LUABOX_LLVM_AR := $(LLVM_AR)
 
-.PHONY: all setup guest build run test soak bench lint fmt clean
+.PHONY: all setup fuzz-setup guest build run test soak fuzz bench lint fmt clean
 
 all: build
 
@@ -61,6 +61,31 @@ run: build
 ## wasmtime twice, once without and once with the dev-dependencies' features.)
 test: guest lint
 	$(CARGO) test --release -p luabox
+	$(MAKE) fuzz FUZZ_SECONDS=20 FUZZ_BUILD=--dev
+
+## fuzz: each fuzz target for FUZZ_SECONDS seconds (make test: 20), starting
+## from its kept corpus (fuzz/corpus/, copied so the repo stays clean) plus
+## the attack suite and the examples as seeds. cargo-fuzz runs on the stable
+## toolchain without a sanitizer (-s none): it finds panics, hangs and
+## broken invariants, not undefined behaviour in C. make test builds the
+## targets unoptimised (--dev: half the build time, fewer runs per second).
+FUZZ_TARGETS := run_source ecs_calls scene_json
+FUZZ_SECONDS ?= 300
+FUZZ_BUILD ?=
+SEEDS_run_source := tests/attacks tests/fidelity examples
+SEEDS_ecs_calls :=
+SEEDS_scene_json := examples/scene
+fuzz: guest fuzz-setup
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p target/fuzz-corpus/$$target && cp -r fuzz/corpus/$$target/. target/fuzz-corpus/$$target/ || exit 1; \
+	done
+	$(CARGO) fuzz build -s none $(FUZZ_BUILD)
+	$(CARGO) fuzz run -s none $(FUZZ_BUILD) run_source target/fuzz-corpus/run_source $(SEEDS_run_source) -- -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096
+	$(CARGO) fuzz run -s none $(FUZZ_BUILD) ecs_calls target/fuzz-corpus/ecs_calls $(SEEDS_ecs_calls) -- -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096
+	$(CARGO) fuzz run -s none $(FUZZ_BUILD) scene_json target/fuzz-corpus/scene_json $(SEEDS_scene_json) -- -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096
+
+fuzz-setup:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 
 ## soak: the soak test at full size (make test runs 2,000 executions).
 SOAK ?= 10000

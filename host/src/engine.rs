@@ -1,7 +1,7 @@
 //! Execution: one wasmtime engine, the guest compiled once, and one store and
 //! instance per script.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -25,7 +25,8 @@ const GUEST_HASH: &str = env!("LUABOX_GUEST_HASH");
 ///
 /// One `ScriptEngine` holds the wasmtime engine, the compiled guest (cached on
 /// disk, so only the first start on a machine compiles it) and the ticker
-/// thread that drives timeouts. Make one and share it: it is `Send + Sync`.
+/// thread that drives timeouts. Make one and share it: it is `Send + Sync`, and
+/// clones are cheap and share everything (the ticker stops with the last one).
 ///
 /// ```
 /// use luabox::{ScriptConfig, ScriptEngine};
@@ -37,6 +38,7 @@ const GUEST_HASH: &str = env!("LUABOX_GUEST_HASH");
 /// assert_eq!(script.take_output()[0].text, "hello");
 /// # Ok::<(), luabox::ScriptError>(())
 /// ```
+#[derive(Clone)]
 pub struct ScriptEngine {
     engine: Engine,
     pre: SandboxPre<HostState>,
@@ -44,7 +46,7 @@ pub struct ScriptEngine {
     epoch_tick: Duration,
     metered: bool,
     max_sandboxes: u32,
-    ticker: Option<EpochTicker>,
+    _ticker: Arc<EpochTicker>,
 }
 
 impl ScriptEngine {
@@ -75,7 +77,7 @@ impl ScriptEngine {
             .and_then(|()| linker.instantiate_pre(&component))
             .and_then(SandboxPre::new)
             .map(|pre| ScriptEngine {
-                ticker: Some(EpochTicker::start(engine.clone(), config.epoch_tick)),
+                _ticker: Arc::new(EpochTicker::start(engine.clone(), config.epoch_tick)),
                 engine,
                 pre,
                 guest_source,
@@ -171,14 +173,6 @@ impl ScriptEngine {
     pub fn run(&self, name: &str, source: impl AsRef<[u8]>) -> Result<serde_json::Value> {
         self.instantiate(name, &ScriptConfig::default())?
             .run(source)
-    }
-}
-
-impl Drop for ScriptEngine {
-    fn drop(&mut self) {
-        if let Some(ticker) = self.ticker.take() {
-            ticker.stop();
-        }
     }
 }
 
@@ -686,9 +680,11 @@ impl ResourceLimiter for MemoryCap {
 
 /// The thread that advances the engine's epoch, which is what makes
 /// timeouts fire. It stops when the engine is dropped.
+/// The thread that advances the epoch; it stops when the last clone of the
+/// engine that started it is dropped.
 struct EpochTicker {
-    stop: mpsc::Sender<()>,
-    thread: JoinHandle<()>,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl EpochTicker {
@@ -699,11 +695,18 @@ impl EpochTicker {
                 engine.increment_epoch();
             }
         });
-        EpochTicker { stop, thread }
+        EpochTicker {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
     }
+}
 
-    fn stop(self) {
-        drop(self.stop);
-        let _ = self.thread.join();
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }

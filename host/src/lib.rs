@@ -35,6 +35,9 @@ mod console;
 mod ecs_api;
 mod engine;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod manager;
 mod permissions;
 mod registry;

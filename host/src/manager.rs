@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bevy_ecs::resource::Resource;
 
 use crate::config::ScriptConfig;
+use crate::console::ConsoleMessage;
 use crate::engine::{ScriptEngine, ScriptInstance};
 use crate::error::{Result, ScriptError};
 use crate::permissions::Permissions;
@@ -66,6 +67,9 @@ pub struct ScriptManager {
     scripts: BTreeMap<ScriptId, ManagedScript>,
     next_id: u64,
     max_violations: u32,
+    /// What the last load that failed printed (its sandbox is gone); see
+    /// [`ScriptManager::take_failed_load_output`].
+    failed_load_output: Vec<ConsoleMessage>,
 }
 
 impl ScriptManager {
@@ -77,7 +81,14 @@ impl ScriptManager {
             scripts: BTreeMap::new(),
             next_id: 0,
             max_violations: 3,
+            failed_load_output: Vec::new(),
         }
+    }
+
+    /// Takes what the last failed load (or reload) printed before failing:
+    /// its sandbox is gone, its output need not be.
+    pub fn take_failed_load_output(&mut self) -> Vec<ConsoleMessage> {
+        std::mem::take(&mut self.failed_load_output)
     }
 
     /// Disables a script once it has made `max` permission violations.
@@ -120,8 +131,11 @@ impl ScriptManager {
         Ok(id)
     }
 
+    /// A fresh instance that has run `source`. If that fails, what the
+    /// script printed before failing is kept for
+    /// [`ScriptManager::take_failed_load_output`].
     fn start(
-        &self,
+        &mut self,
         name: &str,
         source: &[u8],
         config: &ScriptConfig,
@@ -129,7 +143,10 @@ impl ScriptManager {
     ) -> Result<ScriptInstance> {
         let mut instance = self.engine.instantiate(name, config)?;
         instance.set_console_allowed(permissions.console);
-        instance.run(source)?;
+        if let Err(error) = instance.run(source) {
+            self.failed_load_output = instance.take_output();
+            return Err(error);
+        }
         Ok(instance)
     }
 
@@ -143,7 +160,12 @@ impl ScriptManager {
     pub fn reload(&mut self, id: ScriptId, source: impl Into<Vec<u8>>) -> Result<()> {
         let source = source.into();
         let script = self.scripts.get(&id).ok_or_else(|| not_found(id))?;
-        let instance = self.start(&script.name, &source, &script.config, &script.permissions)?;
+        let (name, config, permissions) = (
+            script.name.clone(),
+            script.config.clone(),
+            Arc::clone(&script.permissions),
+        );
+        let instance = self.start(&name, &source, &config, &permissions)?;
         let script = self.scripts.get_mut(&id).ok_or_else(|| not_found(id))?;
         script.source = source;
         script.instance = instance;
@@ -236,6 +258,9 @@ impl ScriptManager {
 
     /// Replaces a trapped instance with a fresh one of the same source, so a
     /// script that failed once runs again next tick.
+    ///
+    /// (Restarts clone the script's source and settings: a restart follows a
+    /// trap, which is rare and costs a fresh sandbox anyway.)
     pub(crate) fn restart_if_terminated(&mut self, id: ScriptId) {
         let Some(script) = self.scripts.get(&id) else {
             return;
@@ -243,12 +268,13 @@ impl ScriptManager {
         if script.instance.terminated().is_none() {
             return;
         }
-        let restarted = self.start(
-            &script.name,
-            &script.source,
-            &script.config,
-            &script.permissions,
+        let (name, source, config, permissions) = (
+            script.name.clone(),
+            script.source.clone(),
+            script.config.clone(),
+            Arc::clone(&script.permissions),
         );
+        let restarted = self.start(&name, &source, &config, &permissions);
         if let Some(script) = self.scripts.get_mut(&id) {
             match restarted {
                 Ok(instance) => {

@@ -323,7 +323,12 @@ impl Scene {
                     entity: entity.to_bits(),
                     status: "error",
                     errors: vec![ErrorReport::from(error)],
-                    fuel_used: 0,
+                    // A load that ran out of fuel used all of it.
+                    fuel_used: if error.kind() == "fuel" {
+                        config.limits.fuel
+                    } else {
+                        0
+                    },
                 },
             })
             .collect();

@@ -93,7 +93,25 @@ impl ScriptSystem {
                 script: "ScriptManager resource".into(),
             }
         })?;
-        let id = manager.load(name, source, config, permissions)?;
+        let loaded = manager.load(name, source, config, permissions);
+        if loaded.is_err() {
+            // What the script printed before it failed to load still counts.
+            let output = manager.take_failed_load_output();
+            let tick = world
+                .get_resource::<ScriptClock>()
+                .map_or(0, |clock| clock.tick);
+            let mut console = world.get_resource_or_insert_with(ScriptConsole::default);
+            for message in output {
+                console.push(LogEntry {
+                    script: name.to_string(),
+                    entity: Some(entity.to_bits()),
+                    level: message.level,
+                    text: message.text,
+                    tick,
+                });
+            }
+        }
+        let id = loaded?;
         if let Ok(mut target) = world.get_entity_mut(entity) {
             target.insert(Script(id));
         }
@@ -126,10 +144,20 @@ impl ScriptSystem {
         let mut stand_in = World::new();
         for id in manager.ids() {
             manager.restart_if_terminated(id);
+            let failed_restart_output = manager.take_failed_load_output();
             let max_violations = manager.max_violations();
             let Some(script) = manager.script_mut(id) else {
                 continue;
             };
+            for message in failed_restart_output {
+                log.push(LogEntry {
+                    script: script.name.clone(),
+                    entity: script.instance.entity(),
+                    level: message.level,
+                    text: message.text,
+                    tick,
+                });
+            }
             if matches!(script.status, ScriptStatus::Disabled { .. }) {
                 continue;
             }

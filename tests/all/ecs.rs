@@ -692,3 +692,24 @@ fn an_uncaught_refusal_ends_the_call_as_permission_denied() {
     );
     assert_eq!(errors.last().map(ScriptError::kind), Some("permission"));
 }
+
+#[test]
+fn what_a_script_printed_before_failing_to_load_reaches_the_console() {
+    let mut world = world();
+    let entity = world.spawn_empty().id();
+    let loaded = ScriptSystem::attach(
+        &mut world,
+        entity,
+        "broken.lua",
+        "print('before the error') error('broken at load')",
+        ScriptConfig::default(),
+        Permissions::default(),
+    );
+    assert!(loaded.is_err());
+    let console = world.resource::<ScriptConsole>();
+    let lines: Vec<(&str, &str)> = console
+        .messages()
+        .map(|entry| (entry.script.as_str(), entry.text.as_str()))
+        .collect();
+    assert_eq!(lines, [("broken.lua", "before the error")]);
+}

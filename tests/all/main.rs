@@ -11,6 +11,7 @@ mod fidelity;
 mod imports;
 mod isolation;
 mod limits;
+mod preview;
 mod sandbox;
 mod scene;
 mod support;

@@ -1,5 +1,7 @@
 //! Command-line interface: argument parsing and exit codes.
 
+#[cfg(feature = "preview")]
+mod preview;
 mod run;
 mod scene;
 mod units;
@@ -46,6 +48,16 @@ enum Command {
     /// final world is printed. Exit code 0 when all ticks ran, even if scripts
     /// failed (their errors are reported); 2 for a scene that cannot be loaded.
     Run(RunArgs),
+
+    /// Serve the editor preview on 127.0.0.1: a page to write Lua, run it
+    /// under limits against a scene, and see the console, the world, the
+    /// budget used and any error; plus `POST /api/run` for other editors.
+    ///
+    /// The page and the API take the same limits as `run`. Bodies over
+    /// --max-body get 413, malformed requests 400 with the reason; past
+    /// --max-runs running and --max-queue waiting, requests get 429.
+    #[cfg(feature = "preview")]
+    Preview(preview::PreviewArgs),
 }
 
 #[derive(Args, Debug)]
@@ -150,6 +162,8 @@ pub(crate) fn main() -> ExitCode {
             Some(scene) => scene::run(scene, &args),
             None => run::run(&args),
         },
+        #[cfg(feature = "preview")]
+        Command::Preview(args) => preview::run(&args),
     };
     ExitCode::from(code)
 }

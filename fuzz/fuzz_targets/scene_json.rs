@@ -1,0 +1,32 @@
+//! Arbitrary text as a scene: parsed, and when it parses, run for two ticks
+//! with small budgets. A parse error must be a message, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use luabox::{EngineConfig, Limits, Scene, ScriptConfig, ScriptEngine};
+
+fuzz_target!(|text: &str| {
+    let Ok(scene) = Scene::parse(text) else {
+        return;
+    };
+    if scene.entities.len() > 16 {
+        return;
+    }
+    let engine = match ScriptEngine::new(EngineConfig {
+        max_sandboxes: 16,
+        ..EngineConfig::default()
+    }) {
+        Ok(engine) => engine,
+        Err(error) => panic!("engine: {error}"),
+    };
+    let config = ScriptConfig {
+        limits: Limits::default()
+            .with_fuel(5_000_000)
+            .max_memory_mb(8)
+            .max_execution_time_ms(100),
+        ..ScriptConfig::default()
+    };
+    let scripts = scene.inline_scripts();
+    let report = scene.run(engine, scripts, &config, 2, 0.1);
+    assert!(serde_json::to_string(&report).is_ok(), "the report does not encode");
+});

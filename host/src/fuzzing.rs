@@ -1,0 +1,198 @@
+//! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`; not part
+//! of the supported API).
+//!
+//! [`ecs_calls`] plays a hostile guest: any sequence of ECS host calls with
+//! any arguments, straight into one call's view of a world, then a commit or
+//! a rollback. It panics (which the fuzzer reports) when an invariant breaks:
+//! a rollback that changed the world, a resource a script reached, a committed
+//! value that does not fit its component.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arbitrary::Arbitrary;
+use bevy_ecs::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::ecs_api::EcsHost;
+use crate::permissions::Permissions;
+use crate::registry::ComponentRegistry;
+use crate::world::WorldCall;
+
+/// One host call, with arguments as a guest could send them.
+#[derive(Arbitrary, Debug)]
+pub enum EcsCall {
+    /// `ecs.spawn` with components as JSON text.
+    Spawn(Vec<(Name, String)>),
+    /// `ecs.despawn`.
+    Despawn(Target),
+    /// `ecs.exists`.
+    Exists(Target),
+    /// `ecs.get`.
+    Get(Target, Name),
+    /// `ecs.insert` with a value as JSON text.
+    Insert(Target, Name, String),
+    /// `ecs.remove`.
+    Remove(Target, Name),
+    /// `ecs.has`.
+    Has(Target, Name),
+    /// `ecs.query`.
+    Query(Vec<Name>, Vec<Name>),
+}
+
+/// An entity argument: one the world has (or had) most of the time, raw
+/// bits otherwise.
+#[derive(Arbitrary, Debug)]
+pub enum Target {
+    /// The n-th known entity (modulo how many there are).
+    Known(u8),
+    /// Any bits at all.
+    Raw(u64),
+}
+
+/// A component name: a registered one most of the time.
+#[derive(Arbitrary, Debug)]
+pub enum Name {
+    /// `Position` (typed).
+    Position,
+    /// `Tag` (schema-less).
+    Tag,
+    /// `Secret` (typed, not permitted).
+    Secret,
+    /// Anything.
+    Other(String),
+}
+
+impl Name {
+    fn text(&self) -> &str {
+        match self {
+            Name::Position => "Position",
+            Name::Tag => "Tag",
+            Name::Secret => "Secret",
+            Name::Other(text) => text,
+        }
+    }
+}
+
+#[derive(Component, Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+struct Position {
+    x: f64,
+    y: f64,
+}
+
+#[derive(Component, Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+struct Secret(u32);
+
+#[derive(Resource)]
+struct Treasure(u32);
+
+/// Everything a call could change, for comparison.
+fn state(world: &mut World, registry: &ComponentRegistry) -> BTreeMap<u64, String> {
+    let entities: Vec<Entity> = world
+        .query_filtered::<Entity, Without<bevy_ecs::resource::IsResource>>()
+        .iter(world)
+        .collect();
+    entities
+        .into_iter()
+        .map(|entity| {
+            let components = registry.components_of(world, entity);
+            (entity.to_bits(), format!("{components:?}"))
+        })
+        .collect()
+}
+
+/// Runs `calls` against a small world as one script call, then commits
+/// (`commit`) or rolls back, checking the invariants.
+pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
+    let mut world = World::new();
+    let mut registry = ComponentRegistry::default();
+    registry
+        .register::<Position>("Position")
+        .register::<Secret>("Secret")
+        .register_json("Tag");
+    world.insert_resource(Treasure(7));
+    let mut known: Vec<u64> = (0..4)
+        .map(|i| {
+            world
+                .spawn((
+                    Position {
+                        x: f64::from(i),
+                        y: 0.0,
+                    },
+                    Secret(i),
+                ))
+                .id()
+                .to_bits()
+        })
+        .collect();
+    let gone = world.spawn_empty().id();
+    world.despawn(gone);
+    known.push(gone.to_bits());
+    let before = state(&mut world, &registry);
+
+    let permissions = Permissions::default()
+        .read(["Position", "Tag"])
+        .write(["Position", "Tag"])
+        .spawn_and_despawn();
+    let mut call = WorldCall::new(world, registry.clone(), Arc::new(permissions), "fuzz.lua");
+    let pick = |known: &[u64], target: &Target| match target {
+        Target::Known(n) => known[usize::from(*n) % known.len()],
+        Target::Raw(bits) => *bits,
+    };
+    for request in calls {
+        match request {
+            EcsCall::Spawn(components) => {
+                let components = components
+                    .iter()
+                    .map(|(name, json)| (name.text().to_string(), json.clone()))
+                    .collect();
+                if let Ok(entity) = call.spawn(components) {
+                    known.push(entity);
+                }
+            }
+            EcsCall::Despawn(target) => drop(call.despawn(pick(&known, target))),
+            EcsCall::Exists(target) => drop(call.exists(pick(&known, target))),
+            EcsCall::Get(target, name) => {
+                if let Ok(Some(json)) = call.get(pick(&known, target), name.text()) {
+                    assert!(
+                        serde_json::from_str::<serde_json::Value>(&json).is_ok(),
+                        "get returned malformed JSON: {json}"
+                    );
+                }
+            }
+            EcsCall::Insert(target, name, json) => {
+                drop(call.insert(pick(&known, target), name.text(), json.clone()))
+            }
+            EcsCall::Remove(target, name) => drop(call.remove(pick(&known, target), name.text())),
+            EcsCall::Has(target, name) => drop(call.has(pick(&known, target), name.text())),
+            EcsCall::Query(with, without) => {
+                let names = |list: &[Name]| list.iter().map(|n| n.text().to_string()).collect();
+                if let Ok(found) = call.query(names(with), names(without)) {
+                    for entity in found {
+                        assert!(call.exists(entity), "query returned a dead entity");
+                    }
+                }
+            }
+        }
+    }
+
+    let mut world = if commit {
+        call.commit()
+    } else {
+        call.rollback()
+    };
+    assert_eq!(
+        world.get_resource::<Treasure>().map(|t| t.0),
+        Some(7),
+        "a resource was reached"
+    );
+    let secrets = world.query::<&Secret>().iter(&world).count();
+    if !commit {
+        assert_eq!(
+            before,
+            state(&mut world, &registry),
+            "a rollback changed the world"
+        );
+        assert_eq!(secrets, 4);
+    }
+}

@@ -1,0 +1,391 @@
+//! `luabox preview`: the JSON API (same report as `luabox run --json`, 413,
+//! 400 with the reason, 429 under a flood) and the page itself, driven in
+//! headless Chromium through chromedriver.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::test_cache;
+
+/// A running `luabox preview`, stopped on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let luabox::CacheDir::At(cache) = test_cache() else {
+            unreachable!()
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_luabox"))
+            .args(["preview", "--port", "0"])
+            .args(args)
+            .env("LUABOX_CACHE_DIR", cache)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start luabox preview");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("banner");
+        let base = line
+            .trim()
+            .strip_prefix("luabox preview: ")
+            .unwrap_or_else(|| panic!("unexpected banner: {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Server { child, base }
+    }
+
+    /// POSTs `body` to `/api/run`: status and JSON body.
+    fn run(&self, body: &str) -> (u16, Value) {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let mut response = agent
+            .post(format!("{}/api/run", self.base))
+            .header("content-type", "application/json")
+            .send(body)
+            .expect("request");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn scene_path() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scene/scene.json").to_string()
+}
+
+#[test]
+fn the_api_returns_what_luabox_run_json_prints() {
+    let server = Server::start(&[]);
+    let source = "print('hi', 1)\nreturn 6 * 7, {x = true}";
+    let (status, report) = server.run(&json!({ "source": source }).to_string());
+    assert_eq!(status, 200, "{report}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("editor.lua");
+    std::fs::write(&path, source).unwrap();
+    let luabox::CacheDir::At(cache) = test_cache() else {
+        unreachable!()
+    };
+    // Run from the file's directory, so the chunk name (which fuel counts
+    // too) is `editor.lua` on both sides.
+    let output = Command::new(env!("CARGO_BIN_EXE_luabox"))
+        .args(["run", "editor.lua", "--json"])
+        .current_dir(dir.path())
+        .env("LUABOX_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    let cli: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report, cli);
+    assert_eq!(report["result"], json!([42, {"x": true}]));
+}
+
+#[test]
+fn the_api_runs_the_script_in_the_scene_for_the_ticks_asked() {
+    let server = Server::start(&["--scene", &scene_path()]);
+    let source = "function on_update() print('tick', #ecs.query('Position')) end";
+    let (status, report) = server.run(&json!({ "source": source, "ticks": 3 }).to_string());
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        report["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|line| line.as_str().unwrap_or("").starts_with("tick"))
+            .count(),
+        3
+    );
+    let names: Vec<&str> = report["world"]["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entity| entity["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"player") && names.contains(&"editor"),
+        "{names:?}"
+    );
+    let editor = report["scripts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|script| script["name"] == "editor.lua")
+        .expect("the editor's script is reported");
+    assert_eq!(editor["status"], "ok", "{editor}");
+}
+
+#[test]
+fn bad_requests_get_400_with_the_reason_and_big_ones_413() {
+    let server = Server::start(&["--max-body", "2KiB"]);
+    for (body, reason) in [
+        ("{\"source\": ", "EOF"),
+        ("[1, 2]", "invalid type"),
+        (r#"{"source": "x", "colour": 1}"#, "unknown field `colour`"),
+        (
+            r#"{"source": "x", "limits": {"memory": "lots"}}"#,
+            "limits.memory",
+        ),
+        (
+            r#"{"source": "x", "limits": {"timeout": "1h"}}"#,
+            "limits.timeout",
+        ),
+        (r#"{"source": "x", "ticks": 1000000}"#, "ticks"),
+        (
+            r#"{"source": "x", "scene": {"entities": [{"script": "/etc/passwd"}]}}"#,
+            "reads no files",
+        ),
+    ] {
+        let (status, answer) = server.run(body);
+        assert_eq!(status, 400, "{body}: {answer}");
+        let message = answer["error"].as_str().unwrap_or_default();
+        assert!(message.contains(reason), "{body}: {message}");
+    }
+    let big = json!({ "source": "x".repeat(4096) }).to_string();
+    assert_eq!(server.run(&big).0, 413);
+    // Still serving.
+    assert_eq!(server.run(r#"{"source": "return 1"}"#).1["result"], 1);
+}
+
+#[test]
+fn a_flood_of_infinite_loops_gets_429_and_the_server_recovers() {
+    let server = Server::start(&["--max-runs", "1", "--max-queue", "1"]);
+    let spin = json!({
+        "source": "while true do end",
+        "limits": {"fuel": 100_000_000_000u64, "timeout": "500ms"}
+    })
+    .to_string();
+    let statuses: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..6).map(|_| scope.spawn(|| server.run(&spin))).collect();
+        runs.into_iter().map(|run| run.join().unwrap()).collect()
+    });
+    let refused = statuses.iter().filter(|(status, _)| *status == 429).count();
+    assert!(refused >= 1, "{statuses:?}");
+    for (status, report) in &statuses {
+        if *status == 200 {
+            assert_eq!(report["error"]["kind"], "timeout", "{report}");
+        }
+    }
+    let (status, report) = server.run(r#"{"source": "return 'alive'"}"#);
+    assert_eq!((status, &report["result"]), (200, &json!("alive")));
+}
+
+/// A minimal W3C WebDriver client over chromedriver.
+struct Browser {
+    driver: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Browser {
+    fn start() -> Browser {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .expect("a free port");
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver; `make setup` installs it)");
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let mut browser = Browser {
+            driver,
+            base: format!("http://127.0.0.1:{port}"),
+            agent,
+        };
+        let started = Instant::now();
+        while browser
+            .agent
+            .get(format!("{}/status", browser.base))
+            .call()
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let session = browser.post(
+            "/session",
+            json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,860"]
+                }
+            }}}),
+        );
+        let id = session["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {session}"));
+        browser.base = format!("{}/session/{id}", browser.base);
+        browser
+    }
+
+    fn post(&self, path: &str, body: Value) -> Value {
+        let mut response = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .send_json(&body)
+            .expect("webdriver");
+        let reply: Value = response.body_mut().read_json().expect("webdriver json");
+        reply["value"].clone()
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .call()
+            .expect("webdriver");
+        let reply: Value = response.body_mut().read_json().expect("webdriver json");
+        reply["value"].clone()
+    }
+
+    fn element(&self, css: &str) -> String {
+        let found = self.post("/element", json!({"using": "css selector", "value": css}));
+        found["element-6066-11e4-a52e-4f735466cecf"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_string()
+    }
+
+    fn text(&self, css: &str) -> String {
+        let element = self.element(css);
+        self.get(&format!("/element/{element}/text"))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self.element(css);
+        self.post(&format!("/element/{element}/clear"), json!({}));
+        self.post(
+            &format!("/element/{element}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    fn click(&self, css: &str) {
+        let element = self.element(css);
+        self.post(&format!("/element/{element}/click"), json!({}));
+    }
+
+    fn script(&self, code: &str) -> Value {
+        self.post("/execute/sync", json!({"script": code, "args": []}))
+    }
+
+    /// Waits until `#status` leaves "running…" and returns it.
+    fn wait_for_run(&self) -> String {
+        let started = Instant::now();
+        loop {
+            let status = self.text("#status");
+            if status == "ok" || status == "error" || status == "refused" {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the run never finished: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.agent.delete(&self.base).call();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[test]
+fn the_page_runs_scripts_shows_errors_and_stays_usable() {
+    let server = Server::start(&["--scene", &scene_path()]);
+    let browser = Browser::start();
+    browser.post("/url", json!({ "url": format!("{}/", server.base) }));
+    let started = Instant::now();
+    while browser.script("return document.body.dataset.ready") != json!("true") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the page never loaded its config"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    browser.type_into(
+        "#editor",
+        "function on_update()\n    print('hello from the page')\n    ecs.spawn{Position = {x = 7, y = 7}}\nend\n",
+    );
+    browser.click("#run");
+    assert_eq!(browser.wait_for_run(), "ok", "{}", browser.text("#error"));
+    assert!(browser.text("#console").contains("hello from the page"));
+    let world = browser.text("#world");
+    assert!(
+        world.contains("player") && world.contains("\"x\":7"),
+        "{world}"
+    );
+    browser.click("#step");
+    browser.wait_for_run();
+    // (`text` is the rendered text; the heading is upper-cased by CSS.)
+    let tick = browser.script("return document.getElementById('tick').textContent");
+    assert_eq!(tick, json!("after tick 2"));
+
+    browser.type_into("#fuel", "50000000");
+    browser.type_into(
+        "#editor",
+        "local n = 0\nwhile true do\n    n = n + 1\nend\n",
+    );
+    browser.click("#run");
+    assert_eq!(browser.wait_for_run(), "error");
+    assert!(
+        browser.text("#error").starts_with("fuel"),
+        "{}",
+        browser.text("#error")
+    );
+    let fuel_bar = browser.script("return document.querySelector('#fuel-bar div').style.width");
+    assert_eq!(fuel_bar, json!("100%"));
+
+    browser.type_into("#editor", "print('still here')\nerror('on line two')\n");
+    browser.click("#run");
+    browser.wait_for_run();
+    assert!(browser.text("#console").contains("still here"));
+    let error = browser.text("#error");
+    assert!(
+        error.contains("runtime") && error.contains("line 2"),
+        "{error}"
+    );
+    let marked = browser.script("return document.querySelector('#gutter .bad')?.textContent");
+    assert_eq!(marked, json!("2"), "the error line is marked in the gutter");
+
+    let screenshot = browser.get("/screenshot");
+    if let Some(png) = screenshot.as_str() {
+        let target = concat!(env!("CARGO_TARGET_TMPDIR"), "/preview.b64");
+        let _ = std::fs::write(target, png);
+    }
+}
