@@ -105,11 +105,14 @@ bench: guest
 
 lint: guest
 	$(CARGO) fmt --all --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
 	$(CARGO) clippy --release -p luabox --all-targets -- -D warnings
+	$(CARGO) clippy --release -p luabox --features fuzzing --lib -- -D warnings
 	$(CARGO) clippy --release --target $(GUEST_TARGET) -p luabox-guest -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 
 clean:
 	$(CARGO) clean

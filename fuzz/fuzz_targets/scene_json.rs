@@ -28,5 +28,8 @@ fuzz_target!(|text: &str| {
     };
     let scripts = scene.inline_scripts();
     let report = scene.run(engine, scripts, &config, 2, 0.1);
-    assert!(serde_json::to_string(&report).is_ok(), "the report does not encode");
+    assert!(
+        serde_json::to_string(&report).is_ok(),
+        "the report does not encode"
+    );
 });
