@@ -187,6 +187,30 @@ fn a_flood_of_infinite_loops_gets_429_and_the_server_recovers() {
     assert_eq!((status, &report["result"]), (200, &json!("alive")));
 }
 
+#[test]
+fn a_client_that_hangs_up_does_not_free_its_slot_early() {
+    let server = Server::start(&["--max-runs", "1", "--max-queue", "0"]);
+    let spin = json!({
+        "source": "while true do end",
+        "limits": {"fuel": 100_000_000_000u64, "timeout": "2s"}
+    })
+    .to_string();
+    let impatient = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_millis(200)))
+        .build()
+        .new_agent();
+    let hung_up = impatient
+        .post(format!("{}/api/run", server.base))
+        .header("content-type", "application/json")
+        .send(&spin);
+    assert!(hung_up.is_err(), "the client gave up before the run ended");
+    // The run goes on for its 2 s and keeps the only slot meanwhile.
+    let (status, _) = server.run(r#"{"source": "return 1"}"#);
+    assert_eq!(status, 429);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(server.run(r#"{"source": "return 1"}"#).0, 200);
+}
+
 /// A minimal W3C WebDriver client over chromedriver.
 struct Browser {
     driver: Child,

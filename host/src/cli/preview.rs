@@ -17,7 +17,7 @@
 //! over `--max-body` get 413; malformed requests 400 with the reason.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -34,7 +34,7 @@ use luabox::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::exit;
 use super::units::{parse_duration, parse_size};
@@ -79,7 +79,9 @@ pub(crate) struct PreviewArgs {
 struct Preview {
     engine: ScriptEngine,
     scene: Option<Scene>,
-    slots: Semaphore,
+    /// Run slots; a run holds one until its sandbox work ends, even if the
+    /// client has gone away.
+    slots: Arc<Semaphore>,
     waiting: AtomicUsize,
     max_queue: usize,
 }
@@ -124,26 +126,21 @@ fn bad_request(message: String) -> Refusal {
     Refusal(StatusCode::BAD_REQUEST, message)
 }
 
-/// Reads the scene file and inlines its scripts.
-fn load_scene(path: &PathBuf) -> Result<Scene, String> {
-    let shown = path.display();
-    let text =
-        std::fs::read_to_string(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
-    let mut scene = Scene::parse(&text).map_err(|message| format!("{shown}: {message}"))?;
-    let base = path.parent().map(PathBuf::from).unwrap_or_default();
-    for (index, entity) in scene.entities.iter_mut().enumerate() {
-        if let Some(script) = entity.script.take() {
-            let source = std::fs::read_to_string(base.join(&script)).map_err(|error| {
-                format!("{shown}: at `entities[{index}].script`: cannot read {script}: {error}")
-            })?;
-            entity.source = Some(source);
+/// Reads the scene file (as `luabox run --scene` does) and inlines its
+/// scripts, so requests never name files.
+fn load_scene(path: &Path) -> Result<Scene, String> {
+    let (mut scene, scripts) = super::scene::load_scene(path)?;
+    for (entity, script) in scene.entities.iter_mut().zip(scripts) {
+        if let Some(script) = script {
+            entity.script = None;
+            entity.source = Some(String::from_utf8_lossy(&script.source).into_owned());
         }
     }
     Ok(scene)
 }
 
 pub(crate) fn run(args: &PreviewArgs) -> u8 {
-    let scene = match args.scene.as_ref().map(load_scene).transpose() {
+    let scene = match args.scene.as_deref().map(load_scene).transpose() {
         Ok(scene) => scene,
         Err(message) => {
             eprintln!("luabox: {message}");
@@ -157,7 +154,7 @@ pub(crate) fn run(args: &PreviewArgs) -> u8 {
     let preview = Arc::new(Preview {
         engine,
         scene,
-        slots: Semaphore::new(args.max_runs.max(1)),
+        slots: Arc::new(Semaphore::new(args.max_runs.max(1))),
         waiting: AtomicUsize::new(0),
         max_queue: args.max_queue,
     });
@@ -252,39 +249,14 @@ async fn run_request(
         )));
     }
 
-    let _slot = take_slot(&preview).await?;
+    let slot = take_slot(&preview).await?;
     let engine = preview.engine.clone();
     let scene = request.scene.or_else(|| preview.scene.clone());
-    let job = move || match (scene, request.ticks) {
-        (None, None) => run_script(&engine, &format!("{EDITOR}.lua"), &request.source, &config),
-        (scene, ticks) => {
-            let mut scene = scene.unwrap_or_default();
-            let named_editor = scene
-                .entities
-                .iter_mut()
-                .find(|entity| entity.name.as_deref() == Some(EDITOR));
-            match named_editor {
-                Some(entity) => entity.source = Some(request.source),
-                None => {
-                    let everything: Vec<String> = scene
-                        .entities
-                        .iter()
-                        .flat_map(|entity| entity.components.keys().cloned())
-                        .collect();
-                    scene.entities.push(SceneEntity {
-                        name: Some(EDITOR.into()),
-                        source: Some(request.source),
-                        permissions: Permissions::default()
-                            .read(everything.clone())
-                            .write(everything)
-                            .spawn_and_despawn(),
-                        ..SceneEntity::default()
-                    });
-                }
-            }
-            let scripts = scene.inline_scripts();
-            scene.run(engine, scripts, &config, ticks.unwrap_or(1), 1.0 / 60.0)
-        }
+    let (source, ticks) = (request.source, request.ticks);
+    let job = move || {
+        // Held until the run ends, not until the response is sent.
+        let _slot = slot;
+        run_in_sandboxes(engine, scene, source, ticks, &config)
     };
     tokio::task::spawn_blocking(job)
         .await
@@ -297,10 +269,51 @@ async fn run_request(
         })
 }
 
+/// Runs the editor's `source`: alone, or in the scene as its `editor` entity.
+fn run_in_sandboxes(
+    engine: ScriptEngine,
+    scene: Option<Scene>,
+    source: String,
+    ticks: Option<u64>,
+    config: &ScriptConfig,
+) -> RunReport {
+    match (scene, ticks) {
+        (None, None) => run_script(&engine, &format!("{EDITOR}.lua"), &source, config),
+        (scene, ticks) => {
+            let mut scene = scene.unwrap_or_default();
+            let named_editor = scene
+                .entities
+                .iter_mut()
+                .find(|entity| entity.name.as_deref() == Some(EDITOR));
+            match named_editor {
+                Some(entity) => entity.source = Some(source),
+                None => {
+                    let everything: Vec<String> = scene
+                        .entities
+                        .iter()
+                        .flat_map(|entity| entity.components.keys().cloned())
+                        .collect();
+                    scene.entities.push(SceneEntity {
+                        name: Some(EDITOR.into()),
+                        source: Some(source),
+                        permissions: Permissions::default()
+                            .read(everything.clone())
+                            .write(everything)
+                            .spawn_and_despawn(),
+                        ..SceneEntity::default()
+                    });
+                }
+            }
+            let scripts = scene.inline_scripts();
+            scene.run(engine, scripts, config, ticks.unwrap_or(1), 1.0 / 60.0)
+        }
+    }
+}
+
 /// A run slot: at once if one is free, after a wait if the queue has room,
 /// else 429.
-async fn take_slot(preview: &Preview) -> Result<tokio::sync::SemaphorePermit<'_>, Refusal> {
-    if let Ok(permit) = preview.slots.try_acquire() {
+async fn take_slot(preview: &Preview) -> Result<OwnedSemaphorePermit, Refusal> {
+    if let Ok(permit) = Arc::clone(&preview.slots).try_acquire_owned() {
         return Ok(permit);
     }
     let busy = || {
@@ -309,13 +322,33 @@ async fn take_slot(preview: &Preview) -> Result<tokio::sync::SemaphorePermit<'_>
             "busy: every run slot is taken and the queue is full; try again shortly".into(),
         )
     };
-    if preview.waiting.fetch_add(1, Ordering::SeqCst) >= preview.max_queue {
-        preview.waiting.fetch_sub(1, Ordering::SeqCst);
+    let Some(_place) = QueuePlace::take(&preview.waiting, preview.max_queue) else {
         return Err(busy());
+    };
+    Arc::clone(&preview.slots)
+        .acquire_owned()
+        .await
+        .map_err(|_| busy())
+}
+
+/// A place in the queue, given back when dropped (also when the client goes
+/// away while waiting).
+struct QueuePlace<'a>(&'a AtomicUsize);
+
+impl<'a> QueuePlace<'a> {
+    fn take(waiting: &'a AtomicUsize, max: usize) -> Option<Self> {
+        if waiting.fetch_add(1, Ordering::SeqCst) >= max {
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(QueuePlace(waiting))
     }
-    let permit = preview.slots.acquire().await;
-    preview.waiting.fetch_sub(1, Ordering::SeqCst);
-    permit.map_err(|_| busy())
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The request's limits over the defaults, each checked against the cap.

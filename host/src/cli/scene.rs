@@ -8,7 +8,7 @@ use super::{RunArgs, exit};
 
 /// Reads and checks the scene and the scripts it names; the error names the
 /// file, the JSON path and what was expected.
-fn load_scene(path: &Path) -> Result<(Scene, Vec<Option<SceneScript>>), String> {
+pub(crate) fn load_scene(path: &Path) -> Result<(Scene, Vec<Option<SceneScript>>), String> {
     let shown = path.display();
     let text =
         std::fs::read_to_string(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
