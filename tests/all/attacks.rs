@@ -29,7 +29,8 @@ use crate::support::{engine, test_cache};
 const MARK: &str = "ESCAPED";
 
 struct Attack {
-    path: PathBuf,
+    /// The file name, as failures and the sandbox call it.
+    name: String,
     source: String,
     expect: String,
     limits: Limits,
@@ -126,10 +127,14 @@ fn load(dir: &str) -> Vec<Attack> {
             let limits = header(&source, "limits")
                 .map_or_else(suite_limits, |spec| parse_limits(&path, spec));
             Attack {
+                name: path
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .unwrap_or("?")
+                    .to_string(),
                 then: header(&source, "then, in a fresh sandbox").map(String::from),
                 allow_spawn: header(&source, "allow") == Some("spawn"),
                 message: header(&source, "message").map(String::from),
-                path,
                 source,
                 expect,
                 limits,
@@ -170,11 +175,7 @@ fn every_plain_attack_is_contained_in_its_class() {
     );
     let mut failures = Vec::new();
     for attack in &attacks {
-        let name = attack
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?");
+        let name = attack.name.as_str();
         let config = ScriptConfig {
             limits: attack.limits.clone(),
             ..ScriptConfig::default()
@@ -252,11 +253,7 @@ fn every_ecs_attack_is_contained_and_leaves_the_world_unchanged() {
     let attacks = load("ecs");
     let mut failures = Vec::new();
     for attack in &attacks {
-        let name = attack
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?");
+        let name = attack.name.as_str();
         let mut world = World::new();
         let mut registry = ComponentRegistry::default();
         registry
