@@ -13,6 +13,15 @@ use crate::json::{encode_value, push_json};
 use crate::luabox::sandbox::console::{self, Level};
 use crate::luabox::sandbox::ecs::{self, EcsError};
 
+/// The most component names one `ecs.query` or `ecs.spawn` may carry (the
+/// host refuses more; see `wit/ecs.wit`). Checked here first, so a script
+/// gets a plain Lua error before any list is built.
+const MAX_NAMES_PER_CALL: usize = 64;
+
+fn too_many_names(what: &str, count: usize) -> String {
+    format!("{what}: {count} component names in one call; at most {MAX_NAMES_PER_CALL}")
+}
+
 /// Raises `message` as a Lua error, after dropping the Rust string.
 unsafe fn raise(l: *mut lua_State, message: String) -> c_int {
     unsafe {
@@ -59,20 +68,33 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
         }
         luaL_checktype(l, 1, LUA_TTABLE);
         let mut components = Vec::new();
-        let mut bad_key = false;
+        let mut refusal = None;
         lua_pushnil(l);
         while lua_next(l, 1) != 0 {
-            if lua_type(l, -2) == LUA_TSTRING {
-                let name = crate::errors::lossy_string(l, -2);
-                components.push((name, encode_value(l, -1)));
-            } else {
-                bad_key = true;
+            if lua_type(l, -2) != LUA_TSTRING {
+                refusal = Some("ecs.spawn: component names must be strings".to_string());
+                lua_pop(l, 2);
+                break;
+            }
+            if components.len() == MAX_NAMES_PER_CALL {
+                refusal = Some(too_many_names("ecs.spawn", components.len() + 1));
+                lua_pop(l, 2);
+                break;
+            }
+            let name = crate::errors::lossy_string(l, -2);
+            match encode_value(l, -1) {
+                Ok(value) => components.push((name, value)),
+                Err(error) => {
+                    refusal = Some(format!("ecs.spawn: component {name}: {error}"));
+                    lua_pop(l, 2);
+                    break;
+                }
             }
             lua_pop(l, 1);
         }
-        if bad_key {
+        if let Some(message) = refusal {
             drop(components);
-            return raise(l, "ecs.spawn: component names must be strings".into());
+            return raise(l, message);
         }
         let outcome = ecs::spawn(&components);
         drop(components);
@@ -136,7 +158,14 @@ unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
         let entity = check_entity(l, 1);
         luaL_checkany(l, 3);
         let name = check_name(l, 2);
-        let value = encode_value(l, 3);
+        let value = match encode_value(l, 3) {
+            Ok(value) => value,
+            Err(error) => {
+                let message = format!("ecs.insert: component {name}: {error}");
+                drop(name);
+                return raise(l, message);
+            }
+        };
         let outcome = ecs::insert(entity, &name, &value);
         drop((name, value));
         no_results(l, outcome)
@@ -180,6 +209,10 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
             lua_getfield(l, count, c"without".as_ptr());
             if lua_type(l, -1) == LUA_TTABLE {
                 let length = lua_rawlen(l, -1);
+                let names = length.saturating_add((count - 1) as usize);
+                if names > MAX_NAMES_PER_CALL {
+                    return raise(l, too_many_names("ecs.query", names));
+                }
                 for position in 1..=length {
                     lua_rawgeti(l, -1, position as lua_Integer);
                     if lua_type(l, -1) != LUA_TSTRING {
@@ -192,6 +225,11 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
             }
             lua_pop(l, 1);
             count -= 1;
+        }
+        if count as usize + without.len() > MAX_NAMES_PER_CALL {
+            let names = count as usize + without.len();
+            drop(without);
+            return raise(l, too_many_names("ecs.query", names));
         }
         let mut with = Vec::new();
         for index in 1..=count {

@@ -4,13 +4,16 @@
 //! the script. A table whose keys are exactly 1..n is an array, any other an
 //! object (keys as text, sorted; of keys with the same text the last one
 //! `next` visits wins); functions, threads and userdata become `"<function>"`
-//! and so on; NaN and infinities become `null`; nesting deeper than
-//! [`MAX_DEPTH`] (or a cycle) becomes `"<nested too deeply>"`.
+//! and so on; NaN and infinities become `null`. A table that contains itself
+//! (a cycle) or nests deeper than [`MAX_DEPTH`] is refused with an
+//! [`EncodeError`] the moment the encoder reaches it: this one encoder
+//! serves every path (component values, spawns, results), so none of them
+//! can be made to walk a cycle.
 //!
 //! Decoding streams the text straight onto the Lua stack: objects become
 //! tables with string keys, arrays sequences, `null` nil.
 
-use std::ffi::{CStr, c_int};
+use std::ffi::{CStr, c_int, c_void};
 use std::fmt;
 
 use mlua_sys::*;
@@ -21,40 +24,69 @@ use crate::errors::lossy_string;
 /// How deep tables may nest in an encoded value.
 const MAX_DEPTH: usize = 32;
 
+/// Why a value cannot be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodeError {
+    /// A table contains itself (directly or through other tables).
+    Cycle,
+    /// Tables nest deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::Cycle => f.write_str("a table that contains itself cannot be encoded"),
+            EncodeError::TooDeep => write!(
+                f,
+                "tables nested more than {MAX_DEPTH} deep cannot be encoded"
+            ),
+        }
+    }
+}
+
+/// The tables on the way from the value being encoded to the current one.
+type Path = Vec<*const c_void>;
+
 /// Encodes stack slots `first..=last`: `null` for none, the value for one, an
 /// array for several.
 ///
 /// # Safety
 /// `l` must be a valid Lua state; `first..=last` valid stack indices.
-pub unsafe fn encode_results(l: *mut lua_State, first: c_int, last: c_int) -> String {
+pub unsafe fn encode_results(
+    l: *mut lua_State,
+    first: c_int,
+    last: c_int,
+) -> Result<String, EncodeError> {
     let mut out = Vec::new();
+    let mut path = Path::new();
     unsafe {
         match last - first {
             -1 => out.extend_from_slice(b"null"),
-            0 => write_value(&mut out, l, first, 0),
+            0 => write_value(&mut out, l, first, &mut path)?,
             _ => {
                 out.push(b'[');
                 for index in first..=last {
                     if index > first {
                         out.push(b',');
                     }
-                    write_value(&mut out, l, index, 0);
+                    write_value(&mut out, l, index, &mut path)?;
                 }
                 out.push(b']');
             }
         }
     }
-    into_text(out)
+    Ok(into_text(out))
 }
 
 /// The value at `index` as JSON text (see the module docs for the mapping).
 ///
 /// # Safety
 /// `l` must be a valid Lua state and `index` a valid stack index.
-pub unsafe fn encode_value(l: *mut lua_State, index: c_int) -> String {
+pub unsafe fn encode_value(l: *mut lua_State, index: c_int) -> Result<String, EncodeError> {
     let mut out = Vec::new();
-    unsafe { write_value(&mut out, l, index, 0) };
-    into_text(out)
+    unsafe { write_value(&mut out, l, index, &mut Path::new())? };
+    Ok(into_text(out))
 }
 
 /// The writers below only ever write valid UTF-8.
@@ -68,7 +100,12 @@ fn write_str(out: &mut Vec<u8>, text: &str) {
     let _ = serde_json::to_writer(&mut *out, text);
 }
 
-unsafe fn write_value(out: &mut Vec<u8>, l: *mut lua_State, index: c_int, depth: usize) {
+unsafe fn write_value(
+    out: &mut Vec<u8>,
+    l: *mut lua_State,
+    index: c_int,
+    path: &mut Path,
+) -> Result<(), EncodeError> {
     unsafe {
         match lua_type(l, index) {
             LUA_TNIL => out.extend_from_slice(b"null"),
@@ -86,16 +123,30 @@ unsafe fn write_value(out: &mut Vec<u8>, l: *mut lua_State, index: c_int, depth:
                 }
             }
             LUA_TSTRING => write_str(out, &lossy_string(l, index)),
-            LUA_TTABLE if depth < MAX_DEPTH && lua_checkstack(l, 3) != 0 => {
-                write_table(out, l, lua_absindex(l, index), depth);
+            LUA_TTABLE => {
+                let table = lua_topointer(l, index);
+                if path.contains(&table) {
+                    return Err(EncodeError::Cycle);
+                }
+                if path.len() >= MAX_DEPTH || lua_checkstack(l, 3) == 0 {
+                    return Err(EncodeError::TooDeep);
+                }
+                path.push(table);
+                write_table(out, l, lua_absindex(l, index), path)?;
+                path.pop();
             }
-            LUA_TTABLE => write_str(out, "<nested too deeply>"),
             _ => write_str(out, &format!("<{}>", type_name(l, index))),
         }
     }
+    Ok(())
 }
 
-unsafe fn write_table(out: &mut Vec<u8>, l: *mut lua_State, index: c_int, depth: usize) {
+unsafe fn write_table(
+    out: &mut Vec<u8>,
+    l: *mut lua_State,
+    index: c_int,
+    path: &mut Path,
+) -> Result<(), EncodeError> {
     unsafe {
         let length = lua_rawlen(l, index);
         let mut keys = 0usize;
@@ -111,11 +162,12 @@ unsafe fn write_table(out: &mut Vec<u8>, l: *mut lua_State, index: c_int, depth:
                     out.push(b',');
                 }
                 lua_rawgeti(l, index, position as lua_Integer);
-                write_value(out, l, -1, depth + 1);
+                let written = write_value(out, l, -1, path);
                 lua_pop(l, 1);
+                written?;
             }
             out.push(b']');
-            return;
+            return Ok(());
         }
         // Objects are written with sorted keys, so each field is encoded
         // apart first.
@@ -123,7 +175,10 @@ unsafe fn write_table(out: &mut Vec<u8>, l: *mut lua_State, index: c_int, depth:
         lua_pushnil(l);
         while lua_next(l, index) != 0 {
             let mut value = Vec::new();
-            write_value(&mut value, l, -1, depth + 1);
+            if let Err(error) = write_value(&mut value, l, -1, path) {
+                lua_pop(l, 2);
+                return Err(error);
+            }
             fields.push((key_text(l, -2), value));
             lua_pop(l, 1);
         }
@@ -145,6 +200,7 @@ unsafe fn write_table(out: &mut Vec<u8>, l: *mut lua_State, index: c_int, depth:
         }
         out.push(b'}');
     }
+    Ok(())
 }
 
 /// A table key as text, without converting it in place (which would break

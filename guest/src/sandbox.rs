@@ -146,9 +146,7 @@ pub fn run(name: &str, source: &[u8]) -> Result<String, ScriptError> {
         if status != LUA_OK {
             return Err(errors::describe(l, status, lua_gettop(l), name));
         }
-        let results = json::encode_results(l, handler + 1, lua_gettop(l));
-        lua_settop(l, 0);
-        Ok(results)
+        encoded_results(l, handler, name)
     }
 }
 
@@ -188,9 +186,29 @@ pub fn call(function: &str, args: &str) -> Result<Option<String>, ScriptError> {
         if status != LUA_OK {
             return Err(errors::describe(l, status, lua_gettop(l), function));
         }
+        encoded_results(l, handler, function).map(Some)
+    }
+}
+
+/// The values above `handler` on the stack (what a call returned) as JSON,
+/// or the error that they cannot be encoded; the stack is emptied.
+///
+/// # Safety
+/// `l` must be a valid Lua state with `handler` a valid index.
+unsafe fn encoded_results(
+    l: *mut lua_State,
+    handler: c_int,
+    what: &str,
+) -> Result<String, ScriptError> {
+    unsafe {
         let results = json::encode_results(l, handler + 1, lua_gettop(l));
         lua_settop(l, 0);
-        Ok(Some(results))
+        results.map_err(|error| {
+            errors::guest_error(
+                ErrorKind::Runtime,
+                format!("{what}: cannot return its results: {error}"),
+            )
+        })
     }
 }
 

@@ -41,10 +41,17 @@ pub struct Limits {
     /// callbacks). Setting it installs a call hook, which costs time on every
     /// call. Default: `None`.
     pub recursion_depth: Option<u32>,
-    /// Console output per call, in bytes. Default: 1 MiB.
+    /// What one call may hand to the host, in bytes: its console output
+    /// (all messages together), and separately its result as JSON. Passing
+    /// it ends the call with kind `output`. Default: 1 MiB.
     pub output_bytes: usize,
-    /// Console output per call, in lines (messages). Default: 10,000.
+    /// Console output per call, in lines: each message counts one line plus
+    /// one per newline in it. Default: 10,000.
     pub output_lines: usize,
+    /// World writes one call may buffer on the host, in bytes: the values
+    /// and component names, and 256 bytes of bookkeeping per write. Past it,
+    /// the write is refused (`too-many-writes`). Default: 16 MiB.
+    pub write_bytes: usize,
 }
 
 impl Default for Limits {
@@ -56,6 +63,7 @@ impl Default for Limits {
             recursion_depth: None,
             output_bytes: 1 << 20,
             output_lines: 10_000,
+            write_bytes: 16 << 20,
         }
     }
 }

@@ -5,6 +5,8 @@
 use std::any::Any;
 use std::fmt;
 
+use crate::budget::{HostLimitReached, HostWork};
+
 /// Why an ECS call was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EcsErrorKind {
@@ -48,17 +50,59 @@ impl fmt::Display for EcsError {
     }
 }
 
+/// Why a host call into the world did not return a value: a refusal the
+/// script sees as a Lua error, or a limit reached by the host's work, which
+/// ends the call like a trap.
+#[derive(Debug)]
+pub(crate) enum CallError {
+    Refused(EcsError),
+    Limit(HostLimitReached),
+}
+
+impl From<EcsError> for CallError {
+    fn from(error: EcsError) -> Self {
+        CallError::Refused(error)
+    }
+}
+
 /// The world as one call of one script sees it. Entities are
-/// `Entity::to_bits`; component values are JSON.
+/// `Entity::to_bits`; component values are JSON. Each call charges what it
+/// does beyond the crossing itself to `work`.
 pub(crate) trait EcsHost: Send + Sync + 'static {
-    fn spawn(&mut self, components: Vec<(String, String)>) -> Result<u64, EcsError>;
-    fn despawn(&mut self, entity: u64) -> Result<(), EcsError>;
-    fn exists(&mut self, entity: u64) -> bool;
-    fn get(&mut self, entity: u64, component: &str) -> Result<Option<String>, EcsError>;
-    fn insert(&mut self, entity: u64, component: &str, value: String) -> Result<(), EcsError>;
-    fn remove(&mut self, entity: u64, component: &str) -> Result<(), EcsError>;
-    fn has(&mut self, entity: u64, component: &str) -> Result<bool, EcsError>;
-    fn query(&mut self, with: Vec<String>, without: Vec<String>) -> Result<Vec<u64>, EcsError>;
+    fn spawn(
+        &mut self,
+        components: Vec<(String, String)>,
+        work: &mut HostWork,
+    ) -> Result<u64, CallError>;
+    fn despawn(&mut self, entity: u64, work: &mut HostWork) -> Result<(), CallError>;
+    fn exists(&mut self, entity: u64, work: &mut HostWork) -> Result<bool, CallError>;
+    fn get(
+        &mut self,
+        entity: u64,
+        component: &str,
+        work: &mut HostWork,
+    ) -> Result<Option<String>, CallError>;
+    fn insert(
+        &mut self,
+        entity: u64,
+        component: &str,
+        value: String,
+        work: &mut HostWork,
+    ) -> Result<(), CallError>;
+    fn remove(
+        &mut self,
+        entity: u64,
+        component: &str,
+        work: &mut HostWork,
+    ) -> Result<(), CallError>;
+    fn has(&mut self, entity: u64, component: &str, work: &mut HostWork)
+    -> Result<bool, CallError>;
+    fn query(
+        &mut self,
+        with: &[String],
+        without: &[String],
+        work: &mut HostWork,
+    ) -> Result<Vec<u64>, CallError>;
     /// Gives the concrete host back when the call is over.
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
 }

@@ -3,19 +3,21 @@
 
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{
-    Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
-};
+use wasmtime::component::Linker;
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use crate::bindings::{self, Sandbox, SandboxPre};
+use crate::budget;
 use crate::cache::{self, GuestSource};
 use crate::config::{EngineConfig, Limits, ScriptConfig, StdLib};
-use crate::console::{Console, ConsoleLevel, ConsoleMessage, OutputCapReached};
-use crate::ecs_api::{EcsError, EcsErrorKind, EcsHost};
-use crate::error::{Limit, Result, ScriptError};
+use crate::console::{Console, ConsoleMessage};
+use crate::ecs_api::EcsHost;
+use crate::error::{Limit, Result, ScriptError, cut_error_text};
+use crate::host_state::{HostState, MemoryCap};
+use crate::imports;
+use crate::json_text::JsonText;
 
 /// The guest component, built by `make guest` and embedded here.
 const GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/luabox_guest.component.wasm"));
@@ -73,7 +75,7 @@ impl ScriptEngine {
         let (component, guest_source) =
             cache::load_guest(&engine, GUEST, GUEST_HASH, &config.cache)?;
         let mut linker = Linker::new(&engine);
-        Sandbox::add_to_linker::<_, HasSelf<_>>(&mut linker, |state: &mut HostState| state)
+        imports::add_to_linker(&mut linker)
             .and_then(|()| linker.instantiate_pre(&component))
             .and_then(SandboxPre::new)
             .map(|pre| ScriptEngine {
@@ -115,17 +117,19 @@ impl ScriptEngine {
     /// `config.limits` (for instance a memory cap below the guest's 1.3 MiB).
     pub fn instantiate(&self, name: &str, config: &ScriptConfig) -> Result<ScriptInstance> {
         let limits = config.limits.clone();
-        let state = HostState {
-            limiter: MemoryCap::new(limits.memory),
-            console: Console::new(limits.output_bytes, limits.output_lines),
-            console_allowed: true,
-            violations: 0,
-            last_denial: None,
-            ecs: None,
-        };
+        let state = HostState::new(
+            MemoryCap::new(limits.memory),
+            Console::new(limits.output_bytes, limits.output_lines),
+        );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_trap();
+        // No one crossing from the guest may carry more than any one value
+        // the limits allow: wasmtime refuses it before copying.
+        store.set_hostcall_fuel(budget::crossing_cap(
+            limits.output_bytes,
+            limits.write_bytes,
+        ));
         let mut instance = ScriptInstance {
             name: name.to_string(),
             store,
@@ -244,6 +248,17 @@ impl ScriptInstance {
     /// [`ScriptError::ResourceLimitExceeded`],
     /// [`ScriptError::SecurityViolation`] or [`ScriptError::Terminated`].
     pub fn run(&mut self, source: impl AsRef<[u8]>) -> Result<serde_json::Value> {
+        let text = self.run_json(source)?;
+        self.decode(&text)
+    }
+
+    /// [`ScriptInstance::run`], with the result kept as the JSON text the
+    /// guest sent (checked to be one JSON value), for callers that only pass
+    /// it on.
+    ///
+    /// # Errors
+    /// As [`ScriptInstance::run`].
+    pub fn run_json(&mut self, source: impl AsRef<[u8]>) -> Result<JsonText> {
         let name = self.name.clone();
         let text = self
             .call_sandbox(|sandbox, store| {
@@ -252,7 +267,26 @@ impl ScriptInstance {
                     .call_run(store, &name, source.as_ref())
             })?
             .map_err(|error| self.guest_error(error))?;
-        self.decode(&text)
+        self.check_result(text)
+    }
+
+    /// A call's result must fit the output cap, and be one JSON value.
+    fn check_result(&mut self, text: String) -> Result<JsonText> {
+        if text.len() > self.limits.output_bytes {
+            return Err(ScriptError::ResourceLimitExceeded {
+                script: self.name.clone(),
+                limit: Limit::Output,
+                message: format!(
+                    "returned a value of {} bytes as JSON; at most {} bytes may leave a call \
+                     (Limits::output_bytes)",
+                    text.len(),
+                    self.limits.output_bytes
+                ),
+                line: None,
+                traceback: None,
+            });
+        }
+        JsonText::parse_text(text).map_err(|error| self.malformed(&error))
     }
 
     /// Calls into the live sandbox (see [`ScriptInstance::call_guest`]); a
@@ -284,15 +318,18 @@ impl ScriptInstance {
         }
     }
 
-    /// Parses the guest's JSON; anything malformed ends the instance.
-    fn decode(&mut self, text: &str) -> Result<serde_json::Value> {
-        serde_json::from_str(text).map_err(|error| {
-            self.terminate("malformed result from the guest");
-            ScriptError::SecurityViolation {
-                script: self.name.clone(),
-                message: format!("the guest returned a malformed result: {error}"),
-            }
-        })
+    /// Parses checked JSON text into a value tree.
+    fn decode(&mut self, text: &JsonText) -> Result<serde_json::Value> {
+        text.deserialize().map_err(|error| self.malformed(&error))
+    }
+
+    /// Malformed JSON from the guest ends the instance.
+    fn malformed(&mut self, error: &serde_json::Error) -> ScriptError {
+        self.terminate("malformed result from the guest");
+        ScriptError::SecurityViolation {
+            script: self.name.clone(),
+            message: format!("the guest returned a malformed result: {error}"),
+        }
     }
 
     /// Calls the global function `function` (for example `on_update`) with
@@ -315,7 +352,10 @@ impl ScriptInstance {
         })?;
         match outcome.map_err(|error| self.guest_error(error))? {
             None => Ok(None),
-            Some(text) => self.decode(&text).map(Some),
+            Some(text) => {
+                let text = self.check_result(text)?;
+                self.decode(&text).map(Some)
+            }
         }
     }
 
@@ -359,6 +399,13 @@ impl ScriptInstance {
         self.store.data_mut().console.take()
     }
 
+    /// How many console messages were dropped untaken: an instance keeps
+    /// the messages of earlier calls that nobody took only up to one call's
+    /// output cap, the oldest dropped first.
+    pub fn output_dropped(&self) -> u64 {
+        self.store.data().console.dropped()
+    }
+
     /// Fuel the last call used (deterministic for the same script and input).
     pub fn fuel_used(&self) -> u64 {
         self.fuel_used
@@ -388,8 +435,10 @@ impl ScriptInstance {
         if self.terminated.is_some() {
             return Err(self.terminated_error());
         }
-        self.store.data_mut().console.start_call();
-        self.store.data_mut().last_denial = None;
+        let state = self.store.data_mut();
+        state.console.start_call();
+        state.last_denial = None;
+        state.deadline = Instant::now() + self.limits.timeout;
         self.store.set_epoch_deadline(self.deadline_ticks);
         if self.metered
             && let Err(error) = self.store.set_fuel(self.limits.fuel)
@@ -435,8 +484,22 @@ impl ScriptInstance {
             line: None,
             traceback: None,
         };
-        if let Some(output) = error.downcast_ref::<OutputCapReached>() {
-            return exceeded(Limit::Output, output.message.clone());
+        if let Some((limit, message)) = imports::host_limit(error) {
+            let message = match limit {
+                Limit::Fuel => format!("used up the fuel budget of {} units", limits.fuel),
+                Limit::Timeout => format!("ran longer than the timeout of {:?}", limits.timeout),
+                _ => message.to_string(),
+            };
+            return exceeded(limit, message);
+        }
+        if is_crossing_too_large(error) {
+            return exceeded(
+                Limit::Output,
+                format!(
+                    "sent more than {} bytes to the host in one call",
+                    budget::crossing_cap(limits.output_bytes, limits.write_bytes)
+                ),
+            );
         }
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => exceeded(
@@ -476,7 +539,19 @@ fn guest_libraries(libraries: StdLib) -> bindings::Libraries {
     })
 }
 
-/// Maps an error the guest reported (Lua's own) onto [`ScriptError`].
+/// Whether wasmtime refused to copy a crossing for being larger than the
+/// store's hostcall fuel. (wasmtime's error type for it is private; its
+/// message is what identifies it.)
+fn is_crossing_too_large(error: &wasmtime::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .to_string()
+            .contains("fuel allocated for hostcalls has been exhausted")
+    })
+}
+
+/// Maps an error the guest reported (Lua's own) onto [`ScriptError`], its
+/// message and traceback cut to their documented sizes.
 fn from_guest(script: &str, error: bindings::ScriptError) -> ScriptError {
     let script = script.to_string();
     let bindings::ScriptError {
@@ -485,6 +560,7 @@ fn from_guest(script: &str, error: bindings::ScriptError) -> ScriptError {
         line,
         traceback,
     } = error;
+    let (message, traceback) = cut_error_text(message, traceback);
     match kind {
         bindings::ErrorKind::Syntax => ScriptError::Syntax {
             script,
@@ -513,175 +589,9 @@ fn from_guest(script: &str, error: bindings::ScriptError) -> ScriptError {
     }
 }
 
-/// The host state of one store.
-pub(crate) struct HostState {
-    limiter: MemoryCap,
-    console: Console,
-    /// Whether the script may write to the console.
-    console_allowed: bool,
-    /// Calls refused for lack of permission, not yet collected.
-    violations: u32,
-    /// The message of the last refusal in the current call.
-    last_denial: Option<String>,
-    /// The world, attached for the duration of a call.
-    ecs: Option<Box<dyn EcsHost>>,
-}
-
-impl HostState {
-    /// Runs `call` against the attached world, counting permission refusals.
-    fn with_ecs<R>(
-        &mut self,
-        call: impl FnOnce(&mut dyn EcsHost) -> Result<R, EcsError>,
-    ) -> Result<R, bindings::ecs::EcsError> {
-        let outcome = match self.ecs.as_deref_mut() {
-            Some(host) => call(host),
-            None => Err(EcsError::new(
-                EcsErrorKind::Unavailable,
-                "the world is not available here: scripts reach it from on_start, on_update and on_event",
-            )),
-        };
-        outcome.map_err(|error| {
-            if error.kind == EcsErrorKind::PermissionDenied {
-                self.record_denial(&error.message);
-            }
-            to_wit_error(error)
-        })
-    }
-
-    /// Counts a refused call and remembers its message: if the script does
-    /// not catch it, the call ends as [`ScriptError::PermissionDenied`].
-    fn record_denial(&mut self, message: &str) {
-        self.violations += 1;
-        self.last_denial = Some(message.to_string());
-    }
-}
-
-fn to_wit_error(error: EcsError) -> bindings::ecs::EcsError {
-    use bindings::ecs::ErrorKind as Wit;
-    let kind = match error.kind {
-        EcsErrorKind::PermissionDenied => Wit::PermissionDenied,
-        EcsErrorKind::NoSuchEntity => Wit::NoSuchEntity,
-        EcsErrorKind::UnknownComponent => Wit::UnknownComponent,
-        EcsErrorKind::BadValue => Wit::BadValue,
-        EcsErrorKind::Unavailable => Wit::Unavailable,
-        EcsErrorKind::TooManyWrites => Wit::TooManyWrites,
-    };
-    bindings::ecs::EcsError {
-        kind,
-        message: error.message,
-    }
-}
-
-impl bindings::luabox::sandbox::console::Host for HostState {
-    fn log(
-        &mut self,
-        level: bindings::Level,
-        message: String,
-    ) -> wasmtime::Result<Result<(), String>> {
-        if !self.console_allowed {
-            let message = "permission denied: this script may not use the console";
-            self.record_denial(message);
-            return Ok(Err(message.into()));
-        }
-        let level = match level {
-            bindings::Level::Info => ConsoleLevel::Info,
-            bindings::Level::Warn => ConsoleLevel::Warn,
-            bindings::Level::Error => ConsoleLevel::Error,
-        };
-        self.console
-            .push(level, message)
-            .map_err(wasmtime::Error::new)?;
-        Ok(Ok(()))
-    }
-}
-
-type EcsResult<T> = wasmtime::Result<Result<T, bindings::ecs::EcsError>>;
-
-impl bindings::ecs::Host for HostState {
-    fn spawn(&mut self, components: Vec<(String, String)>) -> EcsResult<u64> {
-        Ok(self.with_ecs(|host| host.spawn(components)))
-    }
-
-    fn despawn(&mut self, entity: u64) -> EcsResult<()> {
-        Ok(self.with_ecs(|host| host.despawn(entity)))
-    }
-
-    fn exists(&mut self, entity: u64) -> wasmtime::Result<bool> {
-        Ok(self
-            .ecs
-            .as_deref_mut()
-            .is_some_and(|host| host.exists(entity)))
-    }
-
-    fn get(&mut self, entity: u64, component: String) -> EcsResult<Option<String>> {
-        Ok(self.with_ecs(|host| host.get(entity, &component)))
-    }
-
-    fn insert(&mut self, entity: u64, component: String, value: String) -> EcsResult<()> {
-        Ok(self.with_ecs(|host| host.insert(entity, &component, value)))
-    }
-
-    fn remove(&mut self, entity: u64, component: String) -> EcsResult<()> {
-        Ok(self.with_ecs(|host| host.remove(entity, &component)))
-    }
-
-    fn has(&mut self, entity: u64, component: String) -> EcsResult<bool> {
-        Ok(self.with_ecs(|host| host.has(entity, &component)))
-    }
-
-    fn query(&mut self, with: Vec<String>, without: Vec<String>) -> EcsResult<Vec<u64>> {
-        Ok(self.with_ecs(|host| host.query(with, without)))
-    }
-}
-
-/// The instance's memory cap, and the peak it reached.
-struct MemoryCap {
-    cap: usize,
-    peak: usize,
-    /// Whether a growth was refused: a trap after that is a memory failure.
-    refused: bool,
-}
-
-impl MemoryCap {
-    fn new(cap: usize) -> Self {
-        MemoryCap {
-            cap,
-            peak: 0,
-            refused: false,
-        }
-    }
-}
-
-impl ResourceLimiter for MemoryCap {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.cap {
-            self.refused = true;
-            return Ok(false);
-        }
-        self.peak = self.peak.max(desired);
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        // The guest never grows its tables; allow what it starts with.
-        Ok(desired <= 65_536)
-    }
-}
-
 /// The thread that advances the engine's epoch, which is what makes
-/// timeouts fire. It stops when the engine is dropped.
-/// The thread that advances the epoch; it stops when the last clone of the
-/// engine that started it is dropped.
+/// timeouts fire; it stops when the last clone of the engine that started it
+/// is dropped.
 struct EpochTicker {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,

@@ -210,5 +210,54 @@ impl ScriptError {
     }
 }
 
+/// The most bytes of an error's message the host keeps (UTF-8; cut at a
+/// character boundary, with a note of how much was cut). A script can raise
+/// an error of any size inside its sandbox; what reaches the host is bounded.
+pub const MAX_ERROR_MESSAGE_BYTES: usize = 4 << 10;
+
+/// The most bytes of an error's traceback the host keeps (cut as messages
+/// are).
+pub const MAX_TRACEBACK_BYTES: usize = 4 << 10;
+
+/// `text` cut to at most `max` bytes (plus a short note of what was cut).
+pub(crate) fn cut_text(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let total = text.len();
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.shrink_to_fit();
+    text.push_str(&format!("… ({} of {total} bytes cut)", total - end));
+    text
+}
+
+/// An error's message and traceback, each cut to its documented size.
+pub(crate) fn cut_error_text(
+    message: String,
+    traceback: Option<String>,
+) -> (String, Option<String>) {
+    (
+        cut_text(message, MAX_ERROR_MESSAGE_BYTES),
+        traceback.map(|traceback| cut_text(traceback, MAX_TRACEBACK_BYTES)),
+    )
+}
+
 /// Shorthand for results of luabox operations.
 pub type Result<T, E = ScriptError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_at_a_character_boundary_with_a_note() {
+        let text = "é".repeat(10);
+        let cut = cut_text(text, 5);
+        assert_eq!(cut, "éé… (16 of 20 bytes cut)");
+        assert_eq!(cut_text("short".into(), 5), "short");
+    }
+}

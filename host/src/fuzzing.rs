@@ -11,9 +11,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arbitrary::Arbitrary;
+use bevy_ecs::entity_disabling::Disabled;
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::budget::HostWork;
 use crate::ecs_api::EcsHost;
 use crate::permissions::Permissions;
 use crate::registry::ComponentRegistry;
@@ -128,13 +130,33 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
     let gone = world.spawn_empty().id();
     world.despawn(gone);
     known.push(gone.to_bits());
+    // Entities scripts must never reach: an observer, a registered system, a
+    // disabled entity (with a visible parent, so a despawn could cascade).
+    let observer = world.add_observer(|_: On<Add<Position>>| {}).id();
+    let system = world.register_system(|| {}).entity();
+    let disabled = world.spawn((Position { x: 9.0, y: 9.0 }, Disabled)).id();
+    let parent = world
+        .spawn(Position { x: 8.0, y: 8.0 })
+        .add_child(disabled)
+        .id();
+    let hidden = [observer, system, disabled];
+    known.extend(hidden.iter().map(|entity| entity.to_bits()));
+    known.push(parent.to_bits());
     let before = state(&mut world, &registry);
 
     let permissions = Permissions::default()
         .read(["Position", "Tag"])
         .write(["Position", "Tag"])
         .spawn_and_despawn();
-    let mut call = WorldCall::new(world, registry.clone(), Arc::new(permissions), "fuzz.lua");
+    let mut call = WorldCall::new(
+        world,
+        registry.clone(),
+        Arc::new(permissions),
+        "fuzz.lua",
+        crate::Limits::default().write_bytes,
+    );
+    let mut work = HostWork::unlimited();
+    let work = &mut work;
     let pick = |known: &[u64], target: &Target| match target {
         Target::Known(n) => known[usize::from(*n) % known.len()],
         Target::Raw(bits) => *bits,
@@ -146,14 +168,14 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
                     .iter()
                     .map(|(name, json)| (name.text().to_string(), json.clone()))
                     .collect();
-                if let Ok(entity) = call.spawn(components) {
+                if let Ok(entity) = call.spawn(components, work) {
                     known.push(entity);
                 }
             }
-            EcsCall::Despawn(target) => drop(call.despawn(pick(&known, target))),
-            EcsCall::Exists(target) => drop(call.exists(pick(&known, target))),
+            EcsCall::Despawn(target) => drop(call.despawn(pick(&known, target), work)),
+            EcsCall::Exists(target) => drop(call.exists(pick(&known, target), work)),
             EcsCall::Get(target, name) => {
-                if let Ok(Some(json)) = call.get(pick(&known, target), name.text()) {
+                if let Ok(Some(json)) = call.get(pick(&known, target), name.text(), work) {
                     assert!(
                         serde_json::from_str::<serde_json::Value>(&json).is_ok(),
                         "get returned malformed JSON: {json}"
@@ -161,15 +183,26 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
                 }
             }
             EcsCall::Insert(target, name, json) => {
-                drop(call.insert(pick(&known, target), name.text(), json.clone()))
+                drop(call.insert(pick(&known, target), name.text(), json.clone(), work))
             }
-            EcsCall::Remove(target, name) => drop(call.remove(pick(&known, target), name.text())),
-            EcsCall::Has(target, name) => drop(call.has(pick(&known, target), name.text())),
+            EcsCall::Remove(target, name) => {
+                drop(call.remove(pick(&known, target), name.text(), work))
+            }
+            EcsCall::Has(target, name) => drop(call.has(pick(&known, target), name.text(), work)),
             EcsCall::Query(with, without) => {
-                let names = |list: &[Name]| list.iter().map(|n| n.text().to_string()).collect();
-                if let Ok(found) = call.query(names(with), names(without)) {
+                let names = |list: &[Name]| -> Vec<String> {
+                    list.iter().map(|n| n.text().to_string()).collect()
+                };
+                if let Ok(found) = call.query(&names(with), &names(without), work) {
                     for entity in found {
-                        assert!(call.exists(entity), "query returned a dead entity");
+                        assert!(
+                            matches!(call.exists(entity, work), Ok(true)),
+                            "query returned a dead entity"
+                        );
+                        assert!(
+                            !hidden.iter().any(|hidden| hidden.to_bits() == entity),
+                            "query listed an entity scripts must not see"
+                        );
                     }
                 }
             }
@@ -186,6 +219,12 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
         Some(7),
         "a resource was reached"
     );
+    for entity in hidden {
+        assert!(
+            world.get_entity(entity).is_ok(),
+            "an entity scripts must not see was despawned"
+        );
+    }
     let secrets = world.query::<&Secret>().iter(&world).count();
     if !commit {
         assert_eq!(

@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 mod bindings;
+mod budget;
 mod cache;
 mod config;
 mod console;
@@ -38,12 +39,16 @@ mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod host_state;
+mod imports;
+mod json_text;
 mod manager;
 mod permissions;
 mod registry;
 mod scene;
 mod snapshot;
 mod system;
+mod visibility;
 mod world;
 
 pub use cache::GuestSource;
@@ -51,8 +56,9 @@ pub use config::{CacheDir, EngineConfig, Limits, ScriptConfig, StdLib};
 pub use console::{ConsoleLevel, ConsoleMessage, LogEntry, ScriptConsole};
 pub use ecs_api::{EcsError, EcsErrorKind};
 pub use engine::{ScriptEngine, ScriptInstance};
-pub use error::{Limit, Result, ScriptError};
-pub use manager::{ScriptId, ScriptManager, ScriptStatus};
+pub use error::{Limit, MAX_ERROR_MESSAGE_BYTES, MAX_TRACEBACK_BYTES, Result, ScriptError};
+pub use json_text::JsonText;
+pub use manager::{MAX_KEPT_ERRORS, ScriptId, ScriptManager, ScriptStatus};
 pub use permissions::Permissions;
 pub use registry::{ComponentRegistry, JsonComponents};
 pub use scene::{

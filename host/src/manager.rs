@@ -41,8 +41,34 @@ pub(crate) struct ManagedScript {
     pub(crate) started: bool,
     pub(crate) status: ScriptStatus,
     pub(crate) violations: u32,
-    pub(crate) errors: Vec<ScriptError>,
+    /// The last [`MAX_KEPT_ERRORS`] errors, oldest first.
+    errors: Vec<ScriptError>,
+    /// Errors older than those, no longer kept.
+    errors_dropped: u64,
     pub(crate) fuel_used: u64,
+}
+
+/// How many of a script's errors its [`ScriptManager`] keeps: the last ones,
+/// each with its message and traceback cut to
+/// [`MAX_ERROR_MESSAGE_BYTES`](crate::MAX_ERROR_MESSAGE_BYTES) and
+/// [`MAX_TRACEBACK_BYTES`](crate::MAX_TRACEBACK_BYTES). Older ones are
+/// counted in [`ScriptManager::errors_dropped`].
+pub const MAX_KEPT_ERRORS: usize = 8;
+
+impl ManagedScript {
+    /// Records a failed call: kept among the last [`MAX_KEPT_ERRORS`].
+    pub(crate) fn record_error(&mut self, error: ScriptError) {
+        if self.errors.len() >= MAX_KEPT_ERRORS {
+            self.errors.remove(0);
+            self.errors_dropped += 1;
+        }
+        self.errors.push(error);
+        self.status = ScriptStatus::Failed;
+    }
+
+    pub(crate) fn is_disabled(&self) -> bool {
+        matches!(self.status, ScriptStatus::Disabled { .. })
+    }
 }
 
 /// Owns the scripts: loads, reloads (hot reload), unloads, disables and
@@ -125,6 +151,7 @@ impl ScriptManager {
                 status: ScriptStatus::Active,
                 violations: 0,
                 errors: Vec::new(),
+                errors_dropped: 0,
                 fuel_used: 0,
             },
         );
@@ -219,14 +246,24 @@ impl ScriptManager {
         self.scripts.get(&id).map(|script| &script.status)
     }
 
-    /// The errors the script's calls ended in, oldest first.
+    /// The last errors the script's calls ended in (at most
+    /// [`MAX_KEPT_ERRORS`]), oldest first.
     pub fn errors(&self, id: ScriptId) -> &[ScriptError] {
         self.scripts
             .get(&id)
             .map_or(&[], |script| script.errors.as_slice())
     }
 
-    /// Fuel the script used in its calls of the last tick.
+    /// How many of the script's errors are no longer kept (older than the
+    /// last [`MAX_KEPT_ERRORS`]).
+    pub fn errors_dropped(&self, id: ScriptId) -> u64 {
+        self.scripts
+            .get(&id)
+            .map_or(0, |script| script.errors_dropped)
+    }
+
+    /// Fuel the script used in its calls of the last tick (0 when it did not
+    /// run, e.g. while disabled).
     pub fn fuel_used(&self, id: ScriptId) -> u64 {
         self.scripts.get(&id).map_or(0, |script| script.fuel_used)
     }
@@ -257,7 +294,8 @@ impl ScriptManager {
     }
 
     /// Replaces a trapped instance with a fresh one of the same source, so a
-    /// script that failed once runs again next tick.
+    /// script that failed once runs again next tick. A disabled script is
+    /// never restarted: it runs no code until it is enabled.
     ///
     /// (Restarts clone the script's source and settings: a restart follows a
     /// trap, which is rare and costs a fresh sandbox anyway.)
@@ -265,7 +303,7 @@ impl ScriptManager {
         let Some(script) = self.scripts.get(&id) else {
             return;
         };
-        if script.instance.terminated().is_none() {
+        if script.instance.terminated().is_none() || script.is_disabled() {
             return;
         }
         let (name, source, config, permissions) = (
@@ -281,10 +319,7 @@ impl ScriptManager {
                     script.instance = instance;
                     script.started = false;
                 }
-                Err(error) => {
-                    script.errors.push(error);
-                    script.status = ScriptStatus::Failed;
-                }
+                Err(error) => script.record_error(error),
             }
         }
     }

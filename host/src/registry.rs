@@ -2,23 +2,25 @@
 //!
 //! A registered Rust type crosses as JSON through serde; a value that does not
 //! fit is rejected naming the field. Schema-less components (the CLI's scenes)
-//! are kept as JSON in one [`JsonComponents`] component per entity.
+//! are kept as JSON text in one [`JsonComponents`] component per entity.
 
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use bevy_ecs::component::{Component, Mutable};
-use bevy_ecs::entity::Entity;
+use bevy_ecs::component::{Component, ComponentId, Mutable};
+use bevy_ecs::entity::{Entity, EntityMapper};
 use bevy_ecs::resource::Resource;
 use bevy_ecs::world::{EntityRef, World};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// Schema-less components of one entity, by name.
+use crate::json_text::JsonText;
+
+/// Schema-less components of one entity, by name, each kept as JSON text.
 #[derive(Component, Clone, Debug, Default, PartialEq)]
-pub struct JsonComponents(pub BTreeMap<String, Value>);
+pub struct JsonComponents(pub BTreeMap<String, JsonText>);
 
 /// How one named component is read, checked, written and removed.
 trait ComponentKind: Send + Sync {
@@ -30,8 +32,12 @@ trait ComponentKind: Send + Sync {
     fn remove(&self, world: &mut World, entity: Entity);
     /// The component as JSON text (the scripts' hot path: no value tree).
     fn get_json(&self, entity: EntityRef<'_>) -> Option<String>;
-    /// Checks that the JSON text fits; the error names the field.
-    fn check_json(&self, json: &str) -> Result<(), String>;
+    /// Checks that the JSON text fits; the error names the field. The
+    /// entities the value refers to (as the component declares through
+    /// bevy's `map_entities`) are added to `entities`.
+    fn check_json(&self, json: &str, entities: &mut Vec<Entity>) -> Result<(), String>;
+    /// The component as checked JSON text (for reports: no value tree).
+    fn get_text(&self, entity: EntityRef<'_>) -> Option<JsonText>;
     /// Sets the component from JSON text that [`ComponentKind::check_json`] accepted.
     fn insert_json(&self, world: &mut World, entity: Entity, json: &str);
 }
@@ -87,8 +93,15 @@ where
             .and_then(|component| serde_json::to_string(component).ok())
     }
 
-    fn check_json(&self, json: &str) -> Result<(), String> {
-        from_json::<T>(json).map(drop)
+    fn check_json(&self, json: &str, entities: &mut Vec<Entity>) -> Result<(), String> {
+        let mut value = from_json::<T>(json)?;
+        T::map_entities(&mut value, &mut CollectEntities(entities));
+        Ok(())
+    }
+
+    fn get_text(&self, entity: EntityRef<'_>) -> Option<JsonText> {
+        let text = serde_json::to_string(entity.get::<T>()?).ok()?;
+        JsonText::parse_text(text).ok()
     }
 
     fn insert_json(&self, world: &mut World, entity: Entity, json: &str) {
@@ -109,11 +122,41 @@ fn describe_path_error(error: serde_path_to_error::Error<serde_json::Error>) -> 
     }
 }
 
+/// Finds a component type's id in a world (if the world knows the type).
+type ComponentIdOf = fn(&World) -> Option<ComponentId>;
+
+/// Records the entities a component value refers to.
+struct CollectEntities<'a>(&'a mut Vec<Entity>);
+
+impl EntityMapper for CollectEntities<'_> {
+    fn get_mapped(&mut self, source: Entity) -> Entity {
+        self.0.push(source);
+        source
+    }
+
+    fn set_mapped(&mut self, _source: Entity, _target: Entity) {}
+}
+
 struct Schemaless(String);
+
+impl Schemaless {
+    fn set(&self, world: &mut World, entity: Entity, text: JsonText) {
+        if let Ok(mut target) = world.get_entity_mut(entity) {
+            match target.get_mut::<JsonComponents>() {
+                Some(mut components) => {
+                    components.0.insert(self.0.clone(), text);
+                }
+                None => {
+                    target.insert(JsonComponents(BTreeMap::from([(self.0.clone(), text)])));
+                }
+            }
+        }
+    }
+}
 
 impl ComponentKind for Schemaless {
     fn get(&self, entity: EntityRef<'_>) -> Option<Value> {
-        entity.get::<JsonComponents>()?.0.get(&self.0).cloned()
+        Some(self.get_text(entity)?.to_value())
     }
 
     fn has(&self, entity: EntityRef<'_>) -> bool {
@@ -127,16 +170,7 @@ impl ComponentKind for Schemaless {
     }
 
     fn insert(&self, world: &mut World, entity: Entity, value: Value) {
-        if let Ok(mut target) = world.get_entity_mut(entity) {
-            match target.get_mut::<JsonComponents>() {
-                Some(mut components) => {
-                    components.0.insert(self.0.clone(), value);
-                }
-                None => {
-                    target.insert(JsonComponents(BTreeMap::from([(self.0.clone(), value)])));
-                }
-            }
-        }
+        self.set(world, entity, JsonText::from_value(&value));
     }
 
     fn remove(&self, world: &mut World, entity: Entity) {
@@ -148,16 +182,21 @@ impl ComponentKind for Schemaless {
     }
 
     fn get_json(&self, entity: EntityRef<'_>) -> Option<String> {
-        self.get(entity).map(|value| value.to_string())
+        Some(self.get_text(entity)?.as_str().to_string())
     }
 
-    fn check_json(&self, json: &str) -> Result<(), String> {
-        from_json::<Value>(json).map(drop)
+    /// Any single JSON value fits; checked without building a tree.
+    fn check_json(&self, json: &str, _entities: &mut Vec<Entity>) -> Result<(), String> {
+        from_json::<serde::de::IgnoredAny>(json).map(drop)
+    }
+
+    fn get_text(&self, entity: EntityRef<'_>) -> Option<JsonText> {
+        entity.get::<JsonComponents>()?.0.get(&self.0).cloned()
     }
 
     fn insert_json(&self, world: &mut World, entity: Entity, json: &str) {
-        if let Ok(value) = from_json::<Value>(json) {
-            self.insert(world, entity, value);
+        if let Ok(text) = JsonText::parse_text(json.to_string()) {
+            self.set(world, entity, text);
         }
     }
 }
@@ -185,6 +224,9 @@ pub struct ComponentRegistry {
     /// Shared, so each script call holds the registry for the price of a
     /// reference count.
     kinds: Arc<HashMap<String, Arc<dyn ComponentKind>>>,
+    /// Components that hide the entities carrying them from scripts, beyond
+    /// the ones luabox always hides (see [`ComponentRegistry::hide_entities_with`]).
+    hiding: Arc<Vec<ComponentIdOf>>,
 }
 
 impl ComponentRegistry {
@@ -202,6 +244,36 @@ impl ComponentRegistry {
         Arc::make_mut(&mut self.kinds)
             .insert(name.to_string(), Arc::new(Schemaless(name.to_string())));
         self
+    }
+
+    /// Hides every entity carrying the component `T` from scripts: no
+    /// query lists it, and every other call treats it as nonexistent. luabox
+    /// always hides resources, observers, registered systems and entities
+    /// with a disabling component (bevy's `Disabled` and any other in the
+    /// world's `DefaultQueryFilters`); this adds the engine's own markers.
+    ///
+    /// ```
+    /// use bevy_ecs::prelude::*;
+    /// use luabox::ComponentRegistry;
+    ///
+    /// #[derive(Component)]
+    /// struct EditorOnly;
+    ///
+    /// let mut registry = ComponentRegistry::default();
+    /// registry.hide_entities_with::<EditorOnly>();
+    /// ```
+    pub fn hide_entities_with<T: Component>(&mut self) -> &mut Self {
+        Arc::make_mut(&mut self.hiding).push(|world| world.component_id::<T>());
+        self
+    }
+
+    /// The ids of the components hidden with [`ComponentRegistry::hide_entities_with`]
+    /// that `world` knows.
+    pub(crate) fn hidden_components<'w>(
+        &'w self,
+        world: &'w World,
+    ) -> impl Iterator<Item = ComponentId> + 'w {
+        self.hiding.iter().filter_map(|resolve| resolve(world))
     }
 
     /// Whether `name` is registered.
@@ -266,12 +338,29 @@ impl ComponentRegistry {
         kind.get_json(world.get_entity(entity).ok()?)
     }
 
-    /// [`ComponentRegistry::check`] for JSON text.
-    pub(crate) fn check_json(&self, name: &str, json: &str) -> Result<(), String> {
+    /// [`ComponentRegistry::check`] for JSON text; the entities the value
+    /// refers to are added to `entities`.
+    pub(crate) fn check_json(
+        &self,
+        name: &str,
+        json: &str,
+        entities: &mut Vec<Entity>,
+    ) -> Result<(), String> {
         match self.kinds.get(name) {
-            Some(kind) => kind.check_json(json),
+            Some(kind) => kind.check_json(json, entities),
             None => Err(format!("no component named `{name}` is registered")),
         }
+    }
+
+    /// Every registered component of `entity`, by name, as JSON text.
+    pub(crate) fn texts_of(&self, world: &World, entity: Entity) -> BTreeMap<String, JsonText> {
+        let Ok(entity) = world.get_entity(entity) else {
+            return BTreeMap::new();
+        };
+        self.kinds
+            .iter()
+            .filter_map(|(name, kind)| Some((name.clone(), kind.get_text(entity)?)))
+            .collect()
     }
 
     /// [`ComponentRegistry::insert`] from JSON text.

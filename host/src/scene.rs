@@ -15,25 +15,35 @@
 //! let report = scene.run(ScriptEngine::new(Default::default())?, scripts, &ScriptConfig::default(), 3, 1.0 / 60.0);
 //! assert_eq!(report.status, "ok");
 //! let world = report.world.expect("a scene report has the world");
-//! assert_eq!(world.entities[0].components["Count"], 3);
+//! assert_eq!(world.entities[0].components["Count"].as_str(), "3");
 //! # Ok::<(), luabox::ScriptError>(())
 //! ```
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::*;
-use bevy_ecs::resource::IsResource;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::config::ScriptConfig;
-use crate::console::ScriptConsole;
+use crate::console::{ConsoleMessage, ScriptConsole};
 use crate::engine::ScriptEngine;
-use crate::error::ScriptError;
+use crate::error::{Limit, ScriptError};
+use crate::json_text::JsonText;
 use crate::manager::{ScriptId, ScriptManager, ScriptStatus};
 use crate::permissions::Permissions;
 use crate::registry::{ComponentRegistry, JsonComponents};
 use crate::system::ScriptSystem;
+use crate::visibility::Visibility;
+
+/// The most console lines a report keeps (later ones are counted in
+/// [`RunReport::output_dropped`]).
+pub const MAX_REPORT_LINES: usize = 10_000;
+/// The most bytes of console text a report keeps.
+pub const MAX_REPORT_OUTPUT_BYTES: usize = 1 << 20;
+/// The most bytes of component values the world in a report holds (later
+/// entities are counted in [`WorldReport::entities_omitted`]).
+pub const MAX_REPORT_WORLD_BYTES: usize = 8 << 20;
 
 /// A scene: entities with schema-less components and optional scripts.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -50,9 +60,9 @@ pub struct SceneEntity {
     /// A name for reports (scripts do not see it).
     #[serde(default)]
     pub name: Option<String>,
-    /// Components by name, any JSON.
+    /// Components by name, any JSON (kept as text).
     #[serde(default)]
-    pub components: BTreeMap<String, Value>,
+    pub components: BTreeMap<String, JsonText>,
     /// A Lua file for this entity, relative to the scene file (the CLI reads
     /// it; [`Scene::inline_scripts`] does not).
     #[serde(default)]
@@ -74,21 +84,32 @@ pub struct SceneScript {
     pub source: Vec<u8>,
 }
 
-/// What a run produced: the object `luabox run --json` prints.
+/// What a run produced: the object `luabox run --json` prints. Every part is
+/// bounded: console lines ([`MAX_REPORT_LINES`], [`MAX_REPORT_OUTPUT_BYTES`]),
+/// errors (the last [`MAX_KEPT_ERRORS`](crate::MAX_KEPT_ERRORS) per script,
+/// each cut to [`MAX_ERROR_MESSAGE_BYTES`](crate::MAX_ERROR_MESSAGE_BYTES)),
+/// the result ([`Limits::output_bytes`](crate::Limits::output_bytes)) and the
+/// world ([`MAX_REPORT_WORLD_BYTES`]).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RunReport {
     /// `"ok"`, or `"error"` if the script (or any scene script) failed.
     pub status: &'static str,
-    /// Console lines, in order.
+    /// Console lines, in order (each message split at its newlines).
     pub output: Vec<String>,
+    /// Console lines (or messages) not kept in `output`: past the report's
+    /// caps, or dropped by the world's console.
+    pub output_dropped: u64,
     /// What a single script's chunk returned (`null` for scenes).
-    pub result: Value,
-    /// A single script's error.
+    pub result: JsonText,
+    /// A single script's error; for a scene, why the run stopped early.
     pub error: Option<ErrorReport>,
     /// Fuel used (a scene: by all scripts over all ticks).
     pub fuel_used: u64,
     /// The largest linear memory any script reached, in bytes.
     pub memory_peak_bytes: usize,
+    /// How many ticks ran (scenes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticks: Option<u64>,
     /// The world after the last tick (scenes only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub world: Option<WorldReport>,
@@ -121,11 +142,44 @@ impl From<&ScriptError> for ErrorReport {
     }
 }
 
+/// Console lines for a report, bounded in lines and bytes.
+#[derive(Default)]
+struct ReportLines {
+    lines: Vec<String>,
+    bytes: usize,
+    dropped: u64,
+}
+
+impl ReportLines {
+    /// Adds one message's lines, as many as still fit.
+    fn push(&mut self, text: &str) {
+        for line in text.split('\n') {
+            if self.lines.len() >= MAX_REPORT_LINES
+                || self.bytes.saturating_add(line.len()) > MAX_REPORT_OUTPUT_BYTES
+            {
+                self.dropped = self.dropped.saturating_add(1);
+                continue;
+            }
+            self.bytes += line.len();
+            self.lines.push(line.to_string());
+        }
+    }
+
+    fn extend<'a>(&mut self, messages: impl IntoIterator<Item = &'a ConsoleMessage>) {
+        for message in messages {
+            self.push(&message.text);
+        }
+    }
+}
+
 /// The world in a report.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct WorldReport {
-    /// Every entity a script could see, in id order.
+    /// Every entity a script could see, in id order (as many as fit in
+    /// [`MAX_REPORT_WORLD_BYTES`]).
     pub entities: Vec<EntityReport>,
+    /// Entities left out because the report was full.
+    pub entities_omitted: u64,
 }
 
 /// One entity in a report.
@@ -136,7 +190,7 @@ pub struct EntityReport {
     /// The scene's name for it, if any.
     pub name: Option<String>,
     /// Its components by name.
-    pub components: BTreeMap<String, Value>,
+    pub components: BTreeMap<String, JsonText>,
 }
 
 /// One scene script's outcome.
@@ -148,9 +202,11 @@ pub struct ScriptReport {
     pub entity: u64,
     /// `"ok"`, `"error"` or `"disabled"`.
     pub status: &'static str,
-    /// Its errors, oldest first.
+    /// Its last errors, oldest first (see [`MAX_KEPT_ERRORS`](crate::MAX_KEPT_ERRORS)).
     pub errors: Vec<ErrorReport>,
-    /// Fuel it used over all ticks.
+    /// Errors older than those, not kept.
+    pub errors_dropped: u64,
+    /// Fuel it used over all ticks (only in ticks it ran).
     pub fuel_used: u64,
 }
 
@@ -163,7 +219,8 @@ struct SceneName(String);
 /// ```
 /// let engine = luabox::ScriptEngine::new(Default::default())?;
 /// let report = luabox::run_script(&engine, "hi.lua", "print('hi') return 42", &Default::default());
-/// assert_eq!((report.output, report.result), (vec!["hi".to_string()], serde_json::json!(42)));
+/// assert_eq!(report.output, vec!["hi".to_string()]);
+/// assert_eq!(report.result.as_str(), "42");
 /// # Ok::<(), luabox::ScriptError>(())
 /// ```
 pub fn run_script(
@@ -172,34 +229,28 @@ pub fn run_script(
     source: impl AsRef<[u8]>,
     config: &ScriptConfig,
 ) -> RunReport {
-    let (outcome, output, fuel_used, memory_peak_bytes) = match engine.instantiate(name, config) {
+    let mut output = ReportLines::default();
+    let (outcome, fuel_used, memory_peak_bytes) = match engine.instantiate(name, config) {
         Ok(mut script) => {
-            let outcome = script.run(source);
-            let output = script.take_output();
-            (
-                outcome,
-                output,
-                script.fuel_used(),
-                script.memory_peak_bytes(),
-            )
+            let outcome = script.run_json(source);
+            output.extend(&script.take_output());
+            (outcome, script.fuel_used(), script.memory_peak_bytes())
         }
-        Err(error) => (Err(error), Vec::new(), 0, 0),
+        Err(error) => (Err(error), 0, 0),
     };
-    let (result, error) = match &outcome {
-        Ok(value) => (value.clone(), None),
-        Err(error) => (Value::Null, Some(ErrorReport::from(error))),
+    let (result, error) = match outcome {
+        Ok(value) => (value, None),
+        Err(error) => (JsonText::null(), Some(ErrorReport::from(&error))),
     };
     RunReport {
         status: if error.is_none() { "ok" } else { "error" },
-        output: output
-            .iter()
-            .flat_map(|message| message.text.split('\n'))
-            .map(str::to_string)
-            .collect(),
+        output: output.lines,
+        output_dropped: output.dropped,
         result,
         error,
         fuel_used,
         memory_peak_bytes,
+        ticks: None,
         world: None,
         scripts: None,
     }
@@ -253,6 +304,48 @@ impl Scene {
         ticks: u64,
         dt: f64,
     ) -> RunReport {
+        self.run_until(engine, scripts, config, ticks, dt, None)
+    }
+
+    /// [`Scene::run`] within a wall-time budget: the run stops between two
+    /// calls once `wall_time` has passed (so it ends at most one call's
+    /// timeout later), and the report says so as an error of kind
+    /// `timeout`.
+    pub fn run_within(
+        self,
+        engine: ScriptEngine,
+        scripts: Vec<Option<SceneScript>>,
+        config: &ScriptConfig,
+        ticks: u64,
+        dt: f64,
+        wall_time: Duration,
+    ) -> RunReport {
+        let deadline = Instant::now() + wall_time;
+        let mut report = self.run_until(engine, scripts, config, ticks, dt, Some(deadline));
+        if report.ticks.is_some_and(|ran| ran < ticks) {
+            report.status = "error";
+            report.error = Some(ErrorReport {
+                kind: Limit::Timeout.as_str(),
+                message: format!(
+                    "the run passed its wall-time budget of {wall_time:?} after {} of {ticks} ticks",
+                    report.ticks.unwrap_or(0)
+                ),
+                line: None,
+                traceback: None,
+            });
+        }
+        report
+    }
+
+    fn run_until(
+        self,
+        engine: ScriptEngine,
+        scripts: Vec<Option<SceneScript>>,
+        config: &ScriptConfig,
+        ticks: u64,
+        dt: f64,
+        deadline: Option<Instant>,
+    ) -> RunReport {
         let mut world = World::new();
         let mut registry = ComponentRegistry::default();
         for entity in &self.entities {
@@ -289,19 +382,27 @@ impl Scene {
         }
 
         let mut fuel: BTreeMap<ScriptId, u64> = BTreeMap::new();
-        let mut output = Vec::new();
+        let mut output = ReportLines::default();
+        let mut ticks_run = 0;
         for _ in 0..ticks {
-            ScriptSystem::tick(&mut world, dt);
+            let finished = ScriptSystem::tick_until(&mut world, dt, deadline);
             let manager = world.resource::<ScriptManager>();
             for id in manager.ids() {
                 *fuel.entry(id).or_default() += manager.fuel_used(id);
             }
             if let Some(mut console) = world.get_resource_mut::<ScriptConsole>() {
                 for entry in console.drain() {
-                    output.extend(entry.text.split('\n').map(str::to_string));
+                    output.push(&entry.text);
                 }
             }
+            if !finished {
+                break;
+            }
+            ticks_run += 1;
         }
+        let console_dropped = world
+            .get_resource::<ScriptConsole>()
+            .map_or(0, ScriptConsole::dropped);
 
         let manager = world.resource::<ScriptManager>();
         let scripts: Vec<ScriptReport> = attached
@@ -316,6 +417,7 @@ impl Scene {
                         _ => "ok",
                     },
                     errors: manager.errors(*id).iter().map(ErrorReport::from).collect(),
+                    errors_dropped: manager.errors_dropped(*id),
                     fuel_used: fuel.get(id).copied().unwrap_or(0),
                 },
                 Err(error) => ScriptReport {
@@ -323,6 +425,7 @@ impl Scene {
                     entity: entity.to_bits(),
                     status: "error",
                     errors: vec![ErrorReport::from(error)],
+                    errors_dropped: 0,
                     // A load that ran out of fuel used all of it.
                     fuel_used: if error.kind() == "fuel" {
                         config.limits.fuel
@@ -344,34 +447,49 @@ impl Scene {
             } else {
                 "error"
             },
-            output,
-            result: Value::Null,
+            output: output.lines,
+            output_dropped: output.dropped.saturating_add(console_dropped),
+            result: JsonText::null(),
             error: None,
             fuel_used: scripts.iter().map(|script| script.fuel_used).sum(),
             memory_peak_bytes,
+            ticks: Some(ticks_run),
             world: Some(world_report(&mut world)),
             scripts: Some(scripts),
         }
     }
 }
 
-/// Every scene-visible entity with its components, in id order.
+/// Every entity scripts can see with its components, in id order, as many
+/// as fit in [`MAX_REPORT_WORLD_BYTES`].
 fn world_report(world: &mut World) -> WorldReport {
     let registry = world.resource::<ComponentRegistry>().clone();
-    let mut query = world.query_filtered::<(Entity, Option<&SceneName>), Without<IsResource>>();
-    let mut entities: Vec<(Entity, Option<String>)> = query
-        .iter(world)
-        .map(|(entity, name)| (entity, name.map(|name| name.0.clone())))
-        .collect();
-    entities.sort_by_key(|(entity, _)| (entity.index(), entity.generation().to_bits()));
-    WorldReport {
-        entities: entities
-            .into_iter()
-            .map(|(entity, name)| EntityReport {
-                id: entity.to_bits(),
-                name,
-                components: registry.components_of(world, entity),
-            })
-            .collect(),
+    let visibility = Visibility::of(world, &registry);
+    let mut entities: Vec<Entity> = visibility.visible_entities(world).collect();
+    entities.sort_by_key(|entity| (entity.index(), entity.generation().to_bits()));
+    let mut report = WorldReport {
+        entities: Vec::new(),
+        entities_omitted: 0,
+    };
+    let mut bytes = 0usize;
+    for entity in entities {
+        let components = registry.texts_of(world, entity);
+        let name = world.get::<SceneName>(entity).map(|name| name.0.clone());
+        let size = components
+            .iter()
+            .map(|(name, value)| name.len() + value.as_str().len())
+            .sum::<usize>()
+            + name.as_ref().map_or(0, String::len);
+        if bytes.saturating_add(size) > MAX_REPORT_WORLD_BYTES {
+            report.entities_omitted += 1;
+            continue;
+        }
+        bytes += size;
+        report.entities.push(EntityReport {
+            id: entity.to_bits(),
+            name,
+            components,
+        });
     }
+    report
 }

@@ -2,14 +2,16 @@
 //! each script's `on_start`, `on_event` and `on_update` once per tick, in
 //! load order, each call as a transaction.
 
+use std::time::Instant;
+
 use bevy_ecs::component::Component;
 use bevy_ecs::entity::Entity;
 use bevy_ecs::resource::Resource;
-use bevy_ecs::world::World;
+use bevy_ecs::world::{Mut, World};
 use serde_json::{Value, json};
 
 use crate::config::ScriptConfig;
-use crate::console::{LogEntry, ScriptConsole};
+use crate::console::{ConsoleMessage, LogEntry, ScriptConsole};
 use crate::error::Result;
 use crate::manager::{ManagedScript, ScriptId, ScriptManager, ScriptStatus};
 use crate::permissions::Permissions;
@@ -123,9 +125,16 @@ impl ScriptSystem {
     /// `on_update(dt)`. Each call's writes apply only if it returns normally;
     /// a failed call changes nothing and the other scripts still run.
     pub fn tick(world: &mut World, dt: f64) {
+        Self::tick_until(world, dt, None);
+    }
+
+    /// [`ScriptSystem::tick`], stopping between two scripts once `deadline`
+    /// has passed. Returns whether every script had its turn.
+    pub(crate) fn tick_until(world: &mut World, dt: f64, deadline: Option<Instant>) -> bool {
         let Some(mut manager) = world.remove_resource::<ScriptManager>() else {
-            return;
+            return true;
         };
+        let mut finished = true;
         let registry = world
             .get_resource::<ComponentRegistry>()
             .cloned()
@@ -139,29 +148,31 @@ impl ScriptSystem {
             .get_resource_mut::<ScriptEvents>()
             .map(|mut events| std::mem::take(&mut events.0))
             .unwrap_or_default();
-        let mut log = Vec::new();
         // The world is lent to each call by value; this stands in meanwhile.
         let mut stand_in = World::new();
         for id in manager.ids() {
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                finished = false;
+                break;
+            }
+            if let Some(script) = manager.script_mut(id) {
+                // Reports add this up per tick: it must count only this tick.
+                script.fuel_used = 0;
+                if script.is_disabled() {
+                    continue;
+                }
+            }
             manager.restart_if_terminated(id);
             let failed_restart_output = manager.take_failed_load_output();
             let max_violations = manager.max_violations();
             let Some(script) = manager.script_mut(id) else {
                 continue;
             };
-            for message in failed_restart_output {
-                log.push(LogEntry {
-                    script: script.name.clone(),
-                    entity: script.instance.entity(),
-                    level: message.level,
-                    text: message.text,
-                    tick,
-                });
-            }
-            if matches!(script.status, ScriptStatus::Disabled { .. }) {
+            let console = world.get_resource_or_insert_with(ScriptConsole::default);
+            log_messages(console, script, failed_restart_output, tick);
+            if script.is_disabled() {
                 continue;
             }
-            script.fuel_used = 0;
             let mut calls: Vec<(&str, Vec<Value>)> = Vec::new();
             if !script.started {
                 calls.push(("on_start", Vec::new()));
@@ -174,7 +185,9 @@ impl ScriptSystem {
                 let lent = std::mem::replace(world, stand_in);
                 let (outcome, returned) = call_with_world(script, lent, &registry, function, &args);
                 stand_in = std::mem::replace(world, returned);
-                collect_output(script, tick, &mut log);
+                let output = script.instance.take_output();
+                let console = world.get_resource_or_insert_with(ScriptConsole::default);
+                log_messages(console, script, output, tick);
                 let failed = outcome.is_err();
                 match outcome {
                     Ok(()) => {
@@ -183,10 +196,7 @@ impl ScriptSystem {
                         }
                         script.status = ScriptStatus::Active;
                     }
-                    Err(error) => {
-                        script.errors.push(error);
-                        script.status = ScriptStatus::Failed;
-                    }
+                    Err(error) => script.record_error(error),
                 }
                 script.violations += script.instance.take_violations();
                 if script.violations >= max_violations {
@@ -197,16 +207,13 @@ impl ScriptSystem {
                         ),
                     };
                 }
-                if failed || matches!(script.status, ScriptStatus::Disabled { .. }) {
+                if failed || script.is_disabled() {
                     break;
                 }
             }
         }
         world.insert_resource(manager);
-        let mut console = world.get_resource_or_insert_with(ScriptConsole::default);
-        for entry in log {
-            console.push(entry);
-        }
+        finished
     }
 }
 
@@ -223,6 +230,7 @@ fn call_with_world(
         registry.clone(),
         script.permissions.clone(),
         &script.name,
+        script.instance.limits().write_bytes,
     );
     script.instance.attach(Box::new(call));
     let outcome = script.instance.call(function, args).map(drop);
@@ -242,11 +250,16 @@ fn call_with_world(
     (outcome, world)
 }
 
-/// Moves the call's console output into the tick's log, tagged.
-fn collect_output(script: &mut ManagedScript, tick: u64, log: &mut Vec<LogEntry>) {
+/// Moves a script's console messages into the world's console, tagged.
+fn log_messages(
+    mut console: Mut<'_, ScriptConsole>,
+    script: &ManagedScript,
+    messages: Vec<ConsoleMessage>,
+    tick: u64,
+) {
     let entity = script.instance.entity();
-    for message in script.instance.take_output() {
-        log.push(LogEntry {
+    for message in messages {
+        console.push(LogEntry {
             script: script.name.clone(),
             entity,
             level: message.level,

@@ -1,28 +1,34 @@
 //! The world adapter: one script call's view of the bevy `World`.
 //!
-//! Every operation is checked against the script's permissions. Writes are
-//! buffered as a transaction: reads see the call's own pending writes, and
-//! the writes reach the world only through [`WorldCall::commit`], which the
-//! script system calls when the call returned normally. Otherwise
-//! [`WorldCall::rollback`] leaves the world as it was (entities the call
-//! spawned are burnt, so their ids never come back as other entities).
+//! Every operation is checked against the script's permissions and the
+//! [visibility rule](crate::visibility), and its host work is charged to the
+//! call's [`HostWork`]. Writes are buffered as a transaction: reads see the
+//! call's own pending writes, and the writes reach the world only through
+//! [`WorldCall::commit`], which the script system calls when the call
+//! returned normally. Otherwise [`WorldCall::rollback`] leaves the world as it
+//! was (entities the call spawned are burnt, so their ids never come back as
+//! other entities).
 
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bevy_ecs::entity::Entity;
-use bevy_ecs::entity_disabling::Disabled;
-use bevy_ecs::resource::IsResource;
 use bevy_ecs::world::World;
 
-use crate::ecs_api::{EcsError, EcsErrorKind, EcsHost};
+use crate::budget::{
+    ENTITIES_PER_CLOCK_CHECK, FUEL_PER_ENTITY, FUEL_PER_NAME_CHECK, HostLimitReached, HostWork,
+};
+use crate::ecs_api::{CallError, EcsError, EcsErrorKind, EcsHost};
 use crate::permissions::Permissions;
 use crate::registry::ComponentRegistry;
+use crate::visibility::{CascadeRefusal, Visibility};
 
-/// The most writes one call may buffer. They live in the host's memory,
-/// which the sandbox's memory cap does not cover, so they are capped here.
-pub(crate) const MAX_WRITES_PER_CALL: usize = 100_000;
+/// What one buffered write is charged on top of its name and value: the
+/// host's own bookkeeping for it (the write itself and its entry in the
+/// pending map), about 120 bytes measured with a counting allocator
+/// (`tests/host_memory`), rounded up generously.
+pub(crate) const WRITE_OVERHEAD_BYTES: usize = 256;
 
 /// How much of a script-supplied name an error message quotes.
 const QUOTED_NAME_CHARS: usize = 64;
@@ -47,9 +53,13 @@ enum Write {
 pub(crate) struct WorldCall {
     world: World,
     registry: ComponentRegistry,
+    visibility: Visibility,
     permissions: Arc<Permissions>,
     script: String,
     writes: Vec<Write>,
+    /// Bytes the buffered writes hold, and the most they may.
+    write_bytes: usize,
+    max_write_bytes: usize,
     /// Pending component values as JSON text: `Some` for an insert, `None`
     /// for a removal.
     pending: BTreeMap<Entity, BTreeMap<String, Option<Arc<str>>>>,
@@ -63,13 +73,17 @@ impl WorldCall {
         registry: ComponentRegistry,
         permissions: Arc<Permissions>,
         script: &str,
+        max_write_bytes: usize,
     ) -> Self {
         WorldCall {
+            visibility: Visibility::of(&world, &registry),
             world,
             registry,
             permissions,
             script: script.to_string(),
             writes: Vec::new(),
+            write_bytes: 0,
+            max_write_bytes,
             pending: BTreeMap::new(),
             spawned: BTreeSet::new(),
             despawned: BTreeSet::new(),
@@ -144,28 +158,47 @@ impl WorldCall {
         }
     }
 
-    /// Refuses a write once the call has buffered [`MAX_WRITES_PER_CALL`].
-    fn check_room(&self, writes: usize) -> Result<(), EcsError> {
-        if self.writes.len().saturating_add(writes) > MAX_WRITES_PER_CALL {
+    /// Counts `bytes` more of buffered writes (plus the bookkeeping of one
+    /// write), refusing once the call would hold more than its cap.
+    fn reserve(&mut self, bytes: usize) -> Result<(), EcsError> {
+        let total = self
+            .write_bytes
+            .saturating_add(bytes)
+            .saturating_add(WRITE_OVERHEAD_BYTES);
+        if total > self.max_write_bytes {
             return Err(EcsError::new(
                 EcsErrorKind::TooManyWrites,
                 format!(
-                    "{}: too many writes in one call (at most {MAX_WRITES_PER_CALL})",
-                    self.script
+                    "{}: too many writes in one call: they would hold more than {} bytes \
+                     (Limits::write_bytes)",
+                    self.script, self.max_write_bytes
                 ),
             ));
         }
+        self.write_bytes = total;
         Ok(())
     }
 
-    /// Checks a component value sent by the script.
+    /// Checks a component value sent by the script, including every entity
+    /// it refers to.
     fn check_value(&self, name: &str, json: &str) -> Result<(), EcsError> {
-        self.registry.check_json(name, json).map_err(|detail| {
+        let bad = |detail: String| {
             EcsError::new(
                 EcsErrorKind::BadValue,
                 format!("{}: bad value for component {name}: {detail}", self.script),
             )
-        })
+        };
+        let mut entities = Vec::new();
+        self.registry
+            .check_json(name, json, &mut entities)
+            .map_err(bad)?;
+        match entities.into_iter().find(|entity| !self.is_alive(*entity)) {
+            Some(entity) => Err(bad(format!(
+                "it refers to entity {}, which does not exist",
+                entity.to_bits()
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The call's pending write of `name` on `entity`, if any.
@@ -186,17 +219,13 @@ impl WorldCall {
     }
 
     /// Whether `entity` exists for the script: spawned by this call, or in
-    /// the world and neither a resource's entity nor disabled (bevy keeps
-    /// resources on entities; scripts must never reach them).
+    /// the world and visible to scripts (see [`crate::visibility`]), and not
+    /// despawned by this call.
     fn is_alive(&self, entity: Entity) -> bool {
         if self.despawned.contains(&entity) {
             return false;
         }
-        self.spawned.contains(&entity)
-            || self
-                .world
-                .get_entity(entity)
-                .is_ok_and(|found| !found.contains::<IsResource>() && !found.contains::<Disabled>())
+        self.spawned.contains(&entity) || self.visibility.sees_in(&self.world, entity)
     }
 
     /// The live entity behind `bits`, or `NoSuchEntity`.
@@ -230,15 +259,23 @@ impl WorldCall {
 }
 
 impl EcsHost for WorldCall {
-    fn spawn(&mut self, components: Vec<(String, String)>) -> Result<u64, EcsError> {
+    fn spawn(
+        &mut self,
+        components: Vec<(String, String)>,
+        _work: &mut HostWork,
+    ) -> Result<u64, CallError> {
         if !self.permissions.spawn {
-            return Err(self.denied("spawn entities".into()));
+            return Err(self.denied("spawn entities".into()).into());
         }
-        self.check_room(components.len().saturating_add(1))?;
         for (name, json) in &components {
             self.check_write(name)?;
             self.check_value(name, json)?;
         }
+        let bytes: usize = components
+            .iter()
+            .map(|(name, json)| name.len() + json.len() + WRITE_OVERHEAD_BYTES)
+            .sum();
+        self.reserve(bytes)?;
         let entity = self.world.entity_allocator().alloc();
         self.spawned.insert(entity);
         self.writes.push(Write::Spawn(entity));
@@ -248,67 +285,127 @@ impl EcsHost for WorldCall {
         Ok(entity.to_bits())
     }
 
-    fn despawn(&mut self, bits: u64) -> Result<(), EcsError> {
+    fn despawn(&mut self, bits: u64, work: &mut HostWork) -> Result<(), CallError> {
         if !self.permissions.despawn {
-            return Err(self.denied("despawn entities".into()));
+            return Err(self.denied("despawn entities".into()).into());
         }
         let entity = self.live_entity(bits)?;
-        self.check_room(1)?;
+        if !self.spawned.contains(&entity) {
+            let refusal = self
+                .visibility
+                .check_cascade(&self.world, entity, &mut || work.charge(FUEL_PER_ENTITY))?;
+            let refused = |why: &str| {
+                EcsError::new(
+                    EcsErrorKind::PermissionDenied,
+                    format!(
+                        "permission denied: {} may not despawn entity {bits}: {why}",
+                        self.script
+                    ),
+                )
+            };
+            match refusal {
+                Ok(()) => {}
+                Err(CascadeRefusal::Hidden(_)) => {
+                    return Err(refused("it would also despawn entities scripts cannot see").into());
+                }
+                Err(CascadeRefusal::Opaque) => {
+                    return Err(
+                        refused("it holds a relationship that despawns other entities").into(),
+                    );
+                }
+            }
+        }
+        self.reserve(0)?;
         self.despawned.insert(entity);
         self.writes.push(Write::Despawn(entity));
         Ok(())
     }
 
-    fn exists(&mut self, bits: u64) -> bool {
-        self.live_entity(bits).is_ok()
+    fn exists(&mut self, bits: u64, _work: &mut HostWork) -> Result<bool, CallError> {
+        Ok(self.live_entity(bits).is_ok())
     }
 
-    fn get(&mut self, bits: u64, name: &str) -> Result<Option<String>, EcsError> {
+    fn get(
+        &mut self,
+        bits: u64,
+        name: &str,
+        work: &mut HostWork,
+    ) -> Result<Option<String>, CallError> {
         self.check_read(name)?;
         let entity = self.live_entity(bits)?;
-        Ok(self.current(entity, name))
+        let value = self.current(entity, name);
+        work.charge_bytes(value.as_ref().map_or(0, String::len))?;
+        Ok(value)
     }
 
-    fn insert(&mut self, bits: u64, name: &str, json: String) -> Result<(), EcsError> {
+    fn insert(
+        &mut self,
+        bits: u64,
+        name: &str,
+        json: String,
+        _work: &mut HostWork,
+    ) -> Result<(), CallError> {
         self.check_write(name)?;
         self.check_value(name, &json)?;
         let entity = self.live_entity(bits)?;
-        self.check_room(1)?;
+        self.reserve(name.len() + json.len())?;
         self.buffer(entity, name, Some(json.into()));
         Ok(())
     }
 
-    fn remove(&mut self, bits: u64, name: &str) -> Result<(), EcsError> {
+    fn remove(&mut self, bits: u64, name: &str, _work: &mut HostWork) -> Result<(), CallError> {
         self.check_write(name)?;
         let entity = self.live_entity(bits)?;
-        self.check_room(1)?;
+        self.reserve(name.len())?;
         self.buffer(entity, name, None);
         Ok(())
     }
 
-    fn has(&mut self, bits: u64, name: &str) -> Result<bool, EcsError> {
+    fn has(&mut self, bits: u64, name: &str, _work: &mut HostWork) -> Result<bool, CallError> {
         self.check_read(name)?;
         let entity = self.live_entity(bits)?;
         Ok(self.has_now(entity, name))
     }
 
-    fn query(&mut self, with: Vec<String>, without: Vec<String>) -> Result<Vec<u64>, EcsError> {
-        for name in with.iter().chain(&without) {
+    fn query(
+        &mut self,
+        with: &[String],
+        without: &[String],
+        work: &mut HostWork,
+    ) -> Result<Vec<u64>, CallError> {
+        for name in with.iter().chain(without) {
             self.check_read(name)?;
         }
-        let mut candidates: BTreeSet<Entity> = self.spawned.clone();
-        candidates.extend(self.world.iter_entities().map(|entity| entity.id()));
-        let mut found: Vec<Entity> = candidates
-            .into_iter()
-            .filter(|entity| self.is_alive(*entity))
-            .filter(|entity| with.iter().all(|name| self.has_now(*entity, name)))
-            .filter(|entity| !without.iter().any(|name| self.has_now(*entity, name)))
-            .collect();
+        let per_entity = FUEL_PER_ENTITY.saturating_add(
+            FUEL_PER_NAME_CHECK.saturating_mul((with.len() + without.len()) as u64),
+        );
+        let world_entities = self.visibility.visible_entities(&self.world);
+        let candidates = self.spawned.iter().copied().chain(world_entities);
+        let mut found = Vec::new();
+        for (visited, entity) in candidates.enumerate() {
+            work.charge(per_entity)?;
+            if visited % ENTITIES_PER_CLOCK_CHECK == 0 {
+                work.check_clock()?;
+            }
+            if !self.despawned.contains(&entity)
+                && with.iter().all(|name| self.has_now(entity, name))
+                && !without.iter().any(|name| self.has_now(entity, name))
+            {
+                found.push(entity);
+            }
+        }
         found.sort_by_key(|entity| (entity.index(), entity.generation().to_bits()));
+        found.dedup();
         Ok(found.into_iter().map(Entity::to_bits).collect())
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
+    }
+}
+
+impl From<HostLimitReached> for CallError {
+    fn from(limit: HostLimitReached) -> Self {
+        CallError::Limit(limit)
     }
 }

@@ -317,3 +317,61 @@ fn a_malformed_scene_names_the_json_path_and_exits_2() {
         assert!(output.stdout.is_empty());
     }
 }
+
+#[test]
+fn plain_mode_shows_control_characters_escaped_unless_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(
+        dir.path(),
+        "escape.lua",
+        "print('\\27[2J\\27[Hall clear', 'tab\\tkept')\nerror('\\27[31mfake\\rresult', 0)",
+    );
+    let plain = luabox(&["run", path.to_str().unwrap()]);
+    let stdout = String::from_utf8(plain.stdout).unwrap();
+    let stderr = String::from_utf8(plain.stderr).unwrap();
+    assert_eq!(stdout, "\\27[2J\\27[Hall clear\ttab\tkept\n");
+    assert!(stderr.contains("\\27[31mfake\\13result"), "{stderr}");
+    assert!(!stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'));
+
+    let raw = luabox(&["run", path.to_str().unwrap(), "--raw"]);
+    let stdout = String::from_utf8(raw.stdout).unwrap();
+    assert_eq!(stdout, "\u{1b}[2J\u{1b}[Hall clear\ttab\tkept\n");
+    assert!(
+        String::from_utf8(raw.stderr)
+            .unwrap()
+            .contains("\u{1b}[31mfake\rresult")
+    );
+
+    // JSON escapes them itself.
+    let (report, _) = json_run(&path, &[]);
+    assert_eq!(report["output"][0], "\u{1b}[2J\u{1b}[Hall clear\ttab\tkept");
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(
+        dir.path(),
+        "many.lua",
+        "for i = 1, 5000 do print(i) end return 1",
+    );
+    for extra in [&[][..], &["--json"][..]] {
+        let luabox::CacheDir::At(cache) = test_cache() else {
+            unreachable!()
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_luabox"))
+            .args(["run", path.to_str().unwrap()])
+            .args(extra)
+            .env("LUABOX_CACHE_DIR", cache)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away at once, like `| head -0`.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+    }
+}

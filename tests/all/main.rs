@@ -8,6 +8,7 @@ mod ecs;
 mod engine;
 mod errors;
 mod fidelity;
+mod host_limits;
 mod imports;
 mod isolation;
 mod limits;

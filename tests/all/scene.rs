@@ -30,8 +30,8 @@ fn an_inline_scene_runs_and_reports_world_scripts_and_output() {
     assert_eq!(report.status, "error", "b may not write N");
     assert_eq!(report.output, ["n=1", "n=2", "n=4"]);
     let world = report.world.expect("world");
-    assert_eq!(world.entities[0].components["N"], 8);
-    assert_eq!(world.entities[1].components["N"], 5);
+    assert_eq!(world.entities[0].components["N"].as_str(), "8");
+    assert_eq!(world.entities[1].components["N"].as_str(), "5");
     let scripts = report.scripts.expect("scripts");
     assert_eq!(
         (scripts[0].name.as_str(), scripts[0].status),

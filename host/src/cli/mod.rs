@@ -4,8 +4,10 @@
 mod preview;
 mod run;
 mod scene;
+mod terminal;
 mod units;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -98,13 +100,20 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "N")]
     max_recursion_depth: Option<u32>,
 
-    /// Console output cap, in bytes. Passing it is kind "output".
+    /// Console output cap per call, in bytes; also the most a script's
+    /// result may be, as JSON. Passing it is kind "output".
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = units::parse_size)]
     max_output: usize,
 
-    /// Console output cap, in lines (print calls). Passing it is kind "output".
+    /// Console output cap per call, in lines (each print counts one line
+    /// plus one per newline in it). Passing it is kind "output".
     #[arg(long, value_name = "N", default_value_t = luabox::Limits::default().output_lines)]
     max_output_lines: usize,
+
+    /// World writes one call may buffer on the host (values, names and 256
+    /// bytes per write), e.g. 16MiB. Past it, the write is refused.
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = units::parse_size)]
+    max_writes: usize,
 
     /// Seed for math.random and Lua's string hashing (runs are reproducible).
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -114,6 +123,12 @@ pub(crate) struct RunArgs {
     /// fuel_used, memory_peak_bytes.
     #[arg(long)]
     json: bool,
+
+    /// Print script output and error text as they are. By default control
+    /// characters other than tab and newline are shown escaped (ESC as
+    /// \27), so a script cannot clear or rewrite your terminal.
+    #[arg(long, conflicts_with = "json")]
+    raw: bool,
 }
 
 impl RunArgs {
@@ -127,6 +142,7 @@ impl RunArgs {
                 recursion_depth: self.max_recursion_depth,
                 output_bytes: self.max_output,
                 output_lines: self.max_output_lines,
+                write_bytes: self.max_writes,
             },
             seed: self.seed,
             ..luabox::ScriptConfig::default()
@@ -150,7 +166,8 @@ pub(crate) fn print_json(report: &impl serde::Serialize) -> Result<(), u8> {
         eprintln!("luabox: cannot encode the report: {error}");
         exit::USAGE
     })?;
-    println!("{text}");
+    // A reader that went away (`| head`) is not an error of the run.
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
     Ok(())
 }
 

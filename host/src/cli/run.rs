@@ -1,9 +1,8 @@
 //! `luabox run FILE.lua`: one script in a fresh sandbox.
 
-use std::io::Write;
-
 use luabox::ErrorReport;
 
+use super::terminal::write_lines;
 use super::{RunArgs, exit};
 
 /// The exit code for a script that ended in an error of `kind`.
@@ -42,15 +41,23 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
         return super::print_json(&report).map_or_else(|failed| failed, |()| code);
     }
 
-    let mut stdout = std::io::stdout().lock();
-    for line in &report.output {
-        // A closed stdout (e.g. `| head`) is not the script's failure.
-        if writeln!(stdout, "{line}").is_err() {
-            break;
-        }
+    write_lines(
+        &mut std::io::stdout().lock(),
+        report.output.iter().map(String::as_str),
+        args.raw,
+    );
+    if report.output_dropped > 0 {
+        eprintln!(
+            "luabox: {} more lines of output were not kept",
+            report.output_dropped
+        );
     }
     if let Some(error) = &report.error {
-        eprintln!("{}", describe(&name, error));
+        write_lines(
+            &mut std::io::stderr().lock(),
+            [describe(&name, error).as_str()],
+            args.raw,
+        );
     }
     code
 }

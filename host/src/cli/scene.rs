@@ -2,8 +2,11 @@
 
 use std::path::Path;
 
+use std::io::Write;
+
 use luabox::{Scene, SceneScript};
 
+use super::terminal::{shown, write_lines};
 use super::{RunArgs, exit};
 
 /// Reads and checks the scene and the scripts it names; the error names the
@@ -56,19 +59,42 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
         }
         return exit::OK;
     }
-    for line in &report.output {
-        println!("{line}");
+    let mut stdout = std::io::stdout().lock();
+    write_lines(
+        &mut stdout,
+        report.output.iter().map(String::as_str),
+        args.raw,
+    );
+    if report.output_dropped > 0 {
+        eprintln!(
+            "luabox: {} more lines of output were not kept",
+            report.output_dropped
+        );
     }
+    let mut stderr = std::io::stderr().lock();
     for script in report.scripts.iter().flatten() {
         for error in &script.errors {
-            eprintln!(
+            let line = format!(
                 "error ({}) in {}: {}",
                 error.kind, script.name, error.message
             );
+            write_lines(&mut stderr, [line.as_str()], args.raw);
+        }
+        if script.errors_dropped > 0 {
+            let _ = writeln!(
+                stderr,
+                "({} earlier errors in {} not kept)",
+                script.errors_dropped,
+                shown(&script.name, args.raw)
+            );
         }
     }
+    if let Some(error) = &report.error {
+        let _ = writeln!(stderr, "luabox: {}", error.message);
+    }
+    // JSON escapes every control character itself.
     match serde_json::to_string_pretty(&report.world) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => write_lines(&mut stdout, [text.as_str()], true),
         Err(error) => eprintln!("luabox: cannot encode the world: {error}"),
     }
     exit::OK
