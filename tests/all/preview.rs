@@ -413,3 +413,165 @@ fn the_page_runs_scripts_shows_errors_and_stays_usable() {
         let _ = std::fs::write(target, png);
     }
 }
+
+/// Sends `request` (raw HTTP/1.1) to the server and returns the status code
+/// of the answer (0 when the server closed the connection unanswered).
+fn raw_status(server: &Server, request: &str) -> u16 {
+    use std::io::{Read, Write};
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    answer
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+fn post_run(host: &str, origin: Option<&str>, content_type: &str) -> String {
+    let body = r#"{"source": "return 1"}"#;
+    let origin = origin.map_or(String::new(), |origin| format!("Origin: {origin}\r\n"));
+    format!(
+        "POST /api/run HTTP/1.1\r\nHost: {host}\r\n{origin}Content-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[test]
+fn only_this_machines_own_pages_may_use_the_server() {
+    let server = Server::start(&[]);
+    let own = server.base.trim_start_matches("http://").to_string();
+    let port = own.rsplit(':').next().unwrap().to_string();
+    let localhost = format!("localhost:{port}");
+    let json = "application/json";
+    // The page's own requests, and a tool that sends no Origin.
+    assert_eq!(raw_status(&server, &post_run(&own, None, json)), 200);
+    let own_origin = format!("http://{localhost}");
+    let own_page = post_run(
+        &localhost,
+        Some(&own_origin),
+        "application/json; charset=utf-8",
+    );
+    assert_eq!(raw_status(&server, &own_page), 200);
+    // A DNS-rebinding page names its own host; a cross-site page its origin.
+    let rebound = format!("evil.example:{port}");
+    assert_eq!(raw_status(&server, &post_run(&rebound, None, json)), 403);
+    let config =
+        format!("GET /api/config HTTP/1.1\r\nHost: {rebound}\r\nConnection: close\r\n\r\n");
+    assert_eq!(raw_status(&server, &config), 403);
+    let cross_site = post_run(&own, Some("https://evil.example"), json);
+    assert_eq!(raw_status(&server, &cross_site), 403);
+    let other_port = post_run(&own, Some("http://127.0.0.1:1"), json);
+    assert_eq!(raw_status(&server, &other_port), 403);
+    // A "simple" cross-site request cannot send JSON's content type.
+    assert_eq!(
+        raw_status(&server, &post_run(&own, None, "text/plain")),
+        415
+    );
+    assert_eq!(
+        raw_status(
+            &server,
+            &post_run(&own, None, "application/x-www-form-urlencoded")
+        ),
+        415
+    );
+}
+
+#[test]
+fn one_request_cannot_ask_for_too_many_scripts_too_much_memory_or_time() {
+    let server = Server::start(&["--max-run-time", "1s"]);
+    let many: Vec<Value> = (0..64)
+        .map(|i| json!({"name": format!("e{i}"), "source": "x = 1"}))
+        .collect();
+    let (status, answer) =
+        server.run(&json!({"source": "x = 1", "scene": {"entities": many}}).to_string());
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("at most 64"),
+        "{answer}"
+    );
+
+    let few: Vec<Value> = (0..20)
+        .map(|i| json!({"name": format!("e{i}"), "source": "x = 1"}))
+        .collect();
+    let heavy =
+        json!({"source": "x = 1", "scene": {"entities": few}, "limits": {"memory": "64MiB"}});
+    let (status, answer) = server.run(&heavy.to_string());
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("ask for 48MiB or less"),
+        "{answer}"
+    );
+
+    let slow = json!({
+        "source": "function on_update() for i = 1, 2e6 do end end",
+        "scene": {"entities": []},
+        "ticks": 10000,
+    });
+    let started = Instant::now();
+    let (status, report) = server.run(&slow.to_string());
+    assert_eq!(status, 200, "{report}");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(report["status"], "error");
+    assert_eq!(report["error"]["kind"], "timeout", "{report}");
+    assert!(report["ticks"].as_u64().unwrap() < 10000);
+}
+
+#[test]
+fn slow_clients_and_idle_connections_cannot_hold_the_server() {
+    use std::io::{Read, Write};
+    let server = Server::start(&[]);
+    let address = server.base.trim_start_matches("http://").to_string();
+    // A client that never finishes its headers is cut off.
+    let mut slow = std::net::TcpStream::connect(&address).expect("connect");
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: ").expect("send");
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let started = Instant::now();
+    let _ = slow.read_to_end(&mut Vec::new());
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(4) && waited < Duration::from_secs(10),
+        "{waited:?}"
+    );
+    // Past the connection cap, new connections are closed at once; the
+    // server answers again once the idle ones are gone.
+    let idle: Vec<_> = (0..64)
+        .map(|_| std::net::TcpStream::connect(&address).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = std::net::TcpStream::connect(&address).expect("connect");
+    extra
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let _ = extra.write_all(b"GET / HTTP/1.1\r\n\r\n");
+    let mut answer = Vec::new();
+    // Closed unread: an end of stream, or a reset for the unread request.
+    let read = extra.read_to_end(&mut answer);
+    let closed = match &read {
+        Ok(_) => true,
+        Err(error) => error.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(
+        answer.is_empty() && closed,
+        "the 65th connection was served: {read:?} {:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(idle);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.run(r#"{"source": "return 1"}"#).0, 200);
+}

@@ -15,6 +15,19 @@
 //! `--max-queue` more wait; the rest get 429, so a flood of infinite loops
 //! cannot starve the server (each run ends at its limits anyway). Bodies
 //! over `--max-body` get 413; malformed requests 400 with the reason.
+//!
+//! Only this machine's own pages may use it. Any web page the designer
+//! visits can send requests to 127.0.0.1, so the server refuses (403) a
+//! `Host` other than `127.0.0.1:PORT` or `localhost:PORT` (a DNS-rebinding
+//! page names its own host) and an `Origin` other than the page's own, and
+//! takes runs only as `Content-Type: application/json` (415 otherwise),
+//! which a cross-site form or a "simple" cross-site request cannot send.
+//! One request may ask for at most [`MAX_SCRIPTS`] scripts, whose memory caps
+//! add up to at most [`MAX_REQUEST_MEMORY`], and runs for at most
+//! `--max-run-time` (30 s; plus one call's timeout). Connections are capped at
+//! [`MAX_CONNECTIONS`]; a client has [`HEADER_TIMEOUT`] to send its headers,
+//! [`BODY_TIMEOUT`] for its body, and a connection lives at most
+//! [`CONNECTION_LIFETIME`].
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -24,11 +37,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use clap::Args;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use luabox::{
     Limits, Permissions, RunReport, Scene, SceneEntity, ScriptConfig, ScriptEngine, run_script,
 };
@@ -47,6 +63,18 @@ const MAX_FUEL: u64 = 100_000_000_000;
 const MAX_MEMORY: usize = 1 << 30;
 const MAX_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_TICKS: u64 = 10_000;
+/// The most scripts one run may start (scene scripts and the editor's).
+const MAX_SCRIPTS: usize = 64;
+/// The most the memory caps of one run's sandboxes may add up to.
+const MAX_REQUEST_MEMORY: usize = 1 << 30;
+/// The most connections served at once; more are closed at once.
+const MAX_CONNECTIONS: usize = 64;
+/// How long a client may take to send a request's headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client may take to send a request's body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a connection stays open.
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
 
 /// The editor's script: its name in reports, and its entity's name in scenes.
 const EDITOR: &str = "editor";
@@ -73,12 +101,21 @@ pub(crate) struct PreviewArgs {
     /// Largest request body, e.g. 1MiB; larger gets 413.
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
     max_body: usize,
+
+    /// The longest one run may take, e.g. 30s: past it the run stops
+    /// between two script calls and reports kind "timeout".
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    max_run_time: Duration,
 }
 
 /// What every handler shares.
 struct Preview {
     engine: ScriptEngine,
     scene: Option<Scene>,
+    /// The port the server listens on (the only one its pages use).
+    port: u16,
+    /// The longest one run may take.
+    max_run_time: Duration,
     /// Run slots; a run holds one until its sandbox work ends, even if the
     /// client has gone away.
     slots: Arc<Semaphore>,
@@ -151,20 +188,6 @@ pub(crate) fn run(args: &PreviewArgs) -> u8 {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let preview = Arc::new(Preview {
-        engine,
-        scene,
-        slots: Arc::new(Semaphore::new(args.max_runs.max(1))),
-        waiting: AtomicUsize::new(0),
-        max_queue: args.max_queue,
-    });
-    let app = Router::new()
-        .route("/", get(|| async { Html(PAGE) }))
-        .route("/api/config", get(config))
-        .route("/api/run", post(run_request))
-        .layer(DefaultBodyLimit::max(args.max_body))
-        .with_state(preview);
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -175,10 +198,31 @@ pub(crate) fn run(args: &PreviewArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(address).await?;
-        println!("luabox preview: http://{}/", listener.local_addr()?);
-        axum::serve(listener, app).await
+        let port = listener.local_addr()?.port();
+        let preview = Arc::new(Preview {
+            engine,
+            scene,
+            port,
+            max_run_time: args.max_run_time,
+            slots: Arc::new(Semaphore::new(args.max_runs.max(1))),
+            waiting: AtomicUsize::new(0),
+            max_queue: args.max_queue,
+        });
+        let app = Router::new()
+            .route("/", get(|| async { Html(PAGE) }))
+            .route("/api/config", get(config))
+            .route("/api/run", post(run_request))
+            .layer(DefaultBodyLimit::max(args.max_body))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&preview),
+                only_own_pages,
+            ))
+            .with_state(preview);
+        println!("luabox preview: http://127.0.0.1:{port}/");
+        serve(listener, app).await
     });
     match served {
         Ok(()) => exit::OK,
@@ -187,6 +231,78 @@ pub(crate) fn run(args: &PreviewArgs) -> u8 {
             exit::USAGE
         }
     }
+}
+
+/// Accepts connections (at most [`MAX_CONNECTIONS`] at once; more are closed
+/// at once) and serves each with HTTP/1.1 under the header timeout and the
+/// connection lifetime.
+async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors and the like: wait and go on.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, connection).await;
+        });
+    }
+}
+
+/// Refuses (403) requests that do not come from this server's own pages: a
+/// `Host` other than `127.0.0.1:PORT` or `localhost:PORT`, or an `Origin`
+/// other than `http://` one of those.
+async fn only_own_pages(
+    State(preview): State<Arc<Preview>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let port = preview.port;
+    let own = |value: &str| {
+        [format!("127.0.0.1:{port}"), format!("localhost:{port}")]
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(value))
+    };
+    let headers = request.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok());
+    if !host.is_some_and(own) {
+        return Refusal(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this server answers only requests for 127.0.0.1:{port} or localhost:{port} \
+                 (Host: {})",
+                host.unwrap_or("none")
+            ),
+        )
+        .into_response();
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !origin.strip_prefix("http://").is_some_and(own) {
+            return Refusal(
+                StatusCode::FORBIDDEN,
+                "requests from other web pages are refused".into(),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// `GET /api/config`: the scene the editor's script runs in (if any) and the
@@ -221,22 +337,35 @@ async fn config(State(preview): State<Arc<Preview>>) -> axum::Json<Value> {
 /// `POST /api/run`.
 async fn run_request(
     State(preview): State<Arc<Preview>>,
-    body: Bytes,
-) -> Result<axum::Json<RunReport>, Refusal> {
+    request: Request,
+) -> Result<axum::Json<RunReport>, Response> {
+    require_json(request.headers()).map_err(IntoResponse::into_response)?;
+    let body = tokio::time::timeout(BODY_TIMEOUT, Bytes::from_request(request, &()))
+        .await
+        .map_err(|_| {
+            Refusal(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the request body took longer than {BODY_TIMEOUT:?} to arrive"),
+            )
+            .into_response()
+        })?
+        .map_err(IntoResponse::into_response)?;
+    let refused = IntoResponse::into_response;
     let mut parser = serde_json::Deserializer::from_slice(&body);
     let request: RunRequest = serde_path_to_error::deserialize(&mut parser)
-        .map_err(|error| bad_request(format!("at `{}`: {}", error.path(), error.inner())))?;
+        .map_err(|error| bad_request(format!("at `{}`: {}", error.path(), error.inner())))
+        .map_err(refused)?;
     parser
         .end()
-        .map_err(|error| bad_request(error.to_string()))?;
+        .map_err(|error| refused(bad_request(error.to_string())))?;
     let config = ScriptConfig {
-        limits: limits(request.limits.unwrap_or_default())?,
+        limits: limits(request.limits.unwrap_or_default()).map_err(refused)?,
         ..ScriptConfig::default()
     };
     if let Some(ticks) = request.ticks.filter(|ticks| *ticks > MAX_TICKS) {
-        return Err(bad_request(format!(
+        return Err(refused(bad_request(format!(
             "ticks: {ticks} is more than {MAX_TICKS}"
-        )));
+        ))));
     }
     if let Some(scene) = &request.scene
         && let Some(index) = scene
@@ -244,19 +373,21 @@ async fn run_request(
             .iter()
             .position(|entity| entity.script.is_some())
     {
-        return Err(bad_request(format!(
+        return Err(refused(bad_request(format!(
             "at `scene.entities[{index}].script`: the preview reads no files; give the script inline as `source`"
-        )));
+        ))));
     }
-
-    let slot = take_slot(&preview).await?;
-    let engine = preview.engine.clone();
     let scene = request.scene.or_else(|| preview.scene.clone());
+    check_budget(scene.as_ref(), &config.limits).map_err(refused)?;
+
+    let slot = take_slot(&preview).await.map_err(refused)?;
+    let engine = preview.engine.clone();
     let (source, ticks) = (request.source, request.ticks);
+    let max_run_time = preview.max_run_time;
     let job = move || {
         // Held until the run ends, not until the response is sent.
         let _slot = slot;
-        run_in_sandboxes(engine, scene, source, ticks, &config)
+        run_in_sandboxes(engine, scene, source, ticks, &config, max_run_time)
     };
     tokio::task::spawn_blocking(job)
         .await
@@ -266,7 +397,65 @@ async fn run_request(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("the run failed: {error}"),
             )
+            .into_response()
         })
+}
+
+/// Runs are taken only as JSON (415 otherwise): a cross-site form or a
+/// "simple" cross-site request cannot send that type.
+fn require_json(headers: &HeaderMap) -> Result<(), Refusal> {
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::trim);
+    match media_type {
+        Some(media_type) if media_type.eq_ignore_ascii_case("application/json") => Ok(()),
+        other => Err(Refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "send the run as Content-Type: application/json (got {})",
+                other.unwrap_or("none")
+            ),
+        )),
+    }
+}
+
+/// How many scripts a run starts: the scene's, and the editor's unless the
+/// scene has an entity named `editor` (whose script it replaces).
+fn scripts_in(scene: Option<&Scene>) -> usize {
+    let Some(scene) = scene else {
+        return 1;
+    };
+    let scripted = scene
+        .entities
+        .iter()
+        .filter(|entity| entity.source.is_some() && entity.name.as_deref() != Some(EDITOR))
+        .count();
+    scripted + 1
+}
+
+/// Refuses a run whose scripts, or their memory caps added up, pass the
+/// per-request budget.
+fn check_budget(scene: Option<&Scene>, limits: &Limits) -> Result<(), Refusal> {
+    let scripts = scripts_in(scene);
+    if scripts > MAX_SCRIPTS {
+        return Err(bad_request(format!(
+            "the run would start {scripts} scripts; a preview run may start at most {MAX_SCRIPTS}"
+        )));
+    }
+    let memory = limits.memory.saturating_mul(scripts);
+    if memory > MAX_REQUEST_MEMORY {
+        let fitting = MAX_REQUEST_MEMORY / scripts / (1 << 20);
+        return Err(bad_request(format!(
+            "limits.memory: {scripts} scripts with {} MiB each would reserve {} MiB; a preview \
+             run may reserve at most {} MiB (ask for {fitting}MiB or less)",
+            limits.memory >> 20,
+            memory >> 20,
+            MAX_REQUEST_MEMORY >> 20
+        )));
+    }
+    Ok(())
 }
 
 /// Runs the editor's `source`: alone, or in the scene as its `editor` entity.
@@ -276,6 +465,7 @@ fn run_in_sandboxes(
     source: String,
     ticks: Option<u64>,
     config: &ScriptConfig,
+    max_run_time: Duration,
 ) -> RunReport {
     match (scene, ticks) {
         (None, None) => run_script(&engine, &format!("{EDITOR}.lua"), &source, config),
@@ -305,7 +495,8 @@ fn run_in_sandboxes(
                 }
             }
             let scripts = scene.inline_scripts();
-            scene.run(engine, scripts, config, ticks.unwrap_or(1), 1.0 / 60.0)
+            let ticks = ticks.unwrap_or(1);
+            scene.run_within(engine, scripts, config, ticks, 1.0 / 60.0, max_run_time)
         }
     }
 }
