@@ -261,19 +261,24 @@ fn crowded_world(count: usize, engine_config: EngineConfig) -> (World, Entity) {
     (world, own)
 }
 
+/// Attaches `source` allowed to read `Position`.
+fn attach_reader(world: &mut World, own: Entity, source: &str, limits: Limits) -> ScriptId {
+    attach(
+        world,
+        own,
+        source,
+        Permissions::default().read(["Position"]),
+        limits,
+    )
+}
+
 #[test]
 fn a_query_naming_one_component_many_times_is_refused_before_any_work() {
     let (mut world, own) = crowded_world(2_000, EngineConfig::default());
     let source = "local names = {} for i = 1, 600000 do names[i] = 'Position' end\n\
                   function on_update() ecs.query(table.unpack(names)) end";
     let limits = Limits::default().max_execution_time_ms(1_000);
-    let id = attach(
-        &mut world,
-        own,
-        source,
-        Permissions::default().read(["Position"]),
-        limits,
-    );
+    let id = attach_reader(&mut world, own, source, limits);
     let started = Instant::now();
     ScriptSystem::tick(&mut world, 0.1);
     ScriptSystem::tick(&mut world, 0.1);
@@ -290,13 +295,7 @@ fn a_query_naming_one_component_many_times_is_refused_before_any_work() {
     // Repeating a name within the cap is the same query.
     let (mut world, own) = crowded_world(100, EngineConfig::default());
     let source = "function on_update() print(#ecs.query('Position', 'Position', 'Position')) end";
-    attach(
-        &mut world,
-        own,
-        source,
-        Permissions::default().read(["Position"]),
-        Limits::default(),
-    );
+    attach_reader(&mut world, own, source, Limits::default());
     ScriptSystem::tick(&mut world, 0.1);
     assert_eq!(console_text(&world), ["100"]);
 }
@@ -310,13 +309,7 @@ fn host_work_is_charged_to_the_scripts_fuel() {
     let limits = Limits::default()
         .with_fuel(200_000_000)
         .max_execution_time_ms(10_000);
-    let id = attach(
-        &mut world,
-        own,
-        QUERY_LOOP,
-        Permissions::default().read(["Position"]),
-        limits,
-    );
+    let id = attach_reader(&mut world, own, QUERY_LOOP, limits);
     let started = Instant::now();
     ScriptSystem::tick(&mut world, 0.1);
     let error = &world.resource::<ScriptManager>().errors(id)[0];
@@ -347,13 +340,7 @@ fn a_host_call_over_a_large_world_ends_with_the_timeout_when_fuel_is_off() {
     };
     let (mut world, own) = crowded_world(300_000, config);
     let limits = Limits::default().max_execution_time_ms(300);
-    let id = attach(
-        &mut world,
-        own,
-        QUERY_LOOP,
-        Permissions::default().read(["Position"]),
-        limits,
-    );
+    let id = attach_reader(&mut world, own, QUERY_LOOP, limits);
     let started = Instant::now();
     ScriptSystem::tick(&mut world, 0.1);
     let elapsed = started.elapsed();
@@ -430,6 +417,16 @@ fn all_permissions() -> Permissions {
         .spawn_and_despawn()
 }
 
+/// Attaches `source` with every permission, never disabled for refusals (the
+/// scripts below collect many on purpose).
+fn attach_trusted(world: &mut World, own: Entity, source: &str) -> ScriptId {
+    let id = attach(world, own, source, all_permissions(), Limits::default());
+    world
+        .resource_mut::<ScriptManager>()
+        .set_max_violations(u32::MAX);
+    id
+}
+
 #[test]
 fn scripts_never_see_observers_systems_or_disabled_entities() {
     let HiddenWorld {
@@ -437,8 +434,7 @@ fn scripts_never_see_observers_systems_or_disabled_entities() {
         own,
         visible,
         hidden,
-        parent_of_hidden,
-        parent_of_visible,
+        ..
     } = hidden_world();
     let ids: Vec<String> = hidden
         .iter()
@@ -472,16 +468,7 @@ fn scripts_never_see_observers_systems_or_disabled_entities() {
         ids.join(", "),
         visible = visible.to_bits(),
     );
-    let id = attach(
-        &mut world,
-        own,
-        &source,
-        all_permissions(),
-        Limits::default(),
-    );
-    world
-        .resource_mut::<ScriptManager>()
-        .set_max_violations(u32::MAX);
+    let id = attach_trusted(&mut world, own, &source);
     ScriptSystem::tick(&mut world, 0.1);
     assert_eq!(errors(&world, id), Vec::<String>::new());
     assert_eq!(console_text(&world), ["visible\ttrue\ttrue"]);
@@ -494,7 +481,6 @@ fn scripts_never_see_observers_systems_or_disabled_entities() {
         world.get::<Position>(hidden[2].1),
         Some(&Position { x: 0.0, y: 0.0 })
     );
-    let _ = (parent_of_hidden, parent_of_visible);
 }
 
 #[test]
@@ -516,16 +502,7 @@ fn a_despawn_never_cascades_into_an_entity_scripts_cannot_see() {
         parent_of_hidden.to_bits(),
         parent.to_bits()
     );
-    let id = attach(
-        &mut world,
-        own,
-        &source,
-        all_permissions(),
-        Limits::default(),
-    );
-    world
-        .resource_mut::<ScriptManager>()
-        .set_max_violations(u32::MAX);
+    let id = attach_trusted(&mut world, own, &source);
     ScriptSystem::tick(&mut world, 0.1);
     assert_eq!(errors(&world, id), Vec::<String>::new());
     let printed = console_text(&world);
@@ -619,26 +596,26 @@ fn a_disabled_script_is_never_restarted_and_never_charged() {
 
 #[test]
 fn a_scene_report_counts_only_fuel_really_used() {
-    let scene = Scene::parse(
-        r#"{"entities": [{"name": "quitter", "source":
-            "n = 0 function on_update() n = n + 1 if n == 2 then pcall(ecs.despawn, entity) pcall(ecs.despawn, entity) pcall(ecs.despawn, entity) end end"}]}"#,
-    )
-    .expect("scene");
-    let scripts = scene.inline_scripts();
-    let report = scene.run(engine().clone(), scripts, &ScriptConfig::default(), 10, 0.1);
-    let script = &report.scripts.as_ref().expect("scripts")[0];
-    assert_eq!(script.status, "disabled");
-    let two_ticks = {
+    // Disabled on its second tick (three refusals).
+    let run_for = |ticks| {
         let scene = Scene::parse(
             r#"{"entities": [{"name": "quitter", "source":
-                "n = 0 function on_update() n = n + 1 if n == 2 then pcall(ecs.despawn, entity) pcall(ecs.despawn, entity) pcall(ecs.despawn, entity) end end"}]}"#,
+                "n = 0 function on_update() n = n + 1 if n == 2 then for i = 1, 3 do pcall(ecs.despawn, entity) end end end"}]}"#,
         )
         .expect("scene");
         let scripts = scene.inline_scripts();
-        scene.run(engine().clone(), scripts, &ScriptConfig::default(), 2, 0.1)
+        scene.run(
+            engine().clone(),
+            scripts,
+            &ScriptConfig::default(),
+            ticks,
+            0.1,
+        )
     };
+    let ten = run_for(10);
+    assert_eq!(ten.scripts.as_ref().expect("scripts")[0].status, "disabled");
     // Ten ticks cost what the two it ran cost.
-    assert_eq!(report.fuel_used, two_ticks.fuel_used);
+    assert_eq!(ten.fuel_used, run_for(2).fuel_used);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use luabox::ErrorReport;
 
-use super::terminal::write_lines;
+use super::terminal::{note_dropped, write_lines};
 use super::{RunArgs, exit};
 
 /// The exit code for a script that ended in an error of `kind`.
@@ -46,12 +46,7 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
         report.output.iter().map(String::as_str),
         args.raw,
     );
-    if report.output_dropped > 0 {
-        eprintln!(
-            "luabox: {} more lines of output were not kept",
-            report.output_dropped
-        );
-    }
+    note_dropped(report.output_dropped);
     if let Some(error) = &report.error {
         write_lines(
             &mut std::io::stderr().lock(),

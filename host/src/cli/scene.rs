@@ -6,7 +6,7 @@ use std::io::Write;
 
 use luabox::{Scene, SceneScript};
 
-use super::terminal::{shown, write_lines};
+use super::terminal::{note_dropped, shown, write_lines};
 use super::{RunArgs, exit};
 
 /// Reads and checks the scene and the scripts it names; the error names the
@@ -65,12 +65,7 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
         report.output.iter().map(String::as_str),
         args.raw,
     );
-    if report.output_dropped > 0 {
-        eprintln!(
-            "luabox: {} more lines of output were not kept",
-            report.output_dropped
-        );
-    }
+    note_dropped(report.output_dropped);
     let mut stderr = std::io::stderr().lock();
     for script in report.scripts.iter().flatten() {
         for error in &script.errors {

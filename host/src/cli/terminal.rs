@@ -44,6 +44,13 @@ pub(crate) fn write_lines<'a>(
     }
 }
 
+/// Says on stderr how many output lines a report did not keep, if any.
+pub(crate) fn note_dropped(dropped: u64) {
+    if dropped > 0 {
+        eprintln!("luabox: {dropped} more lines of output were not kept");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
