@@ -96,7 +96,8 @@ soak: guest
 ## ratios, also written to target/bench/summary.json. One row per file in
 ## benches/; each row interleaves luabox and mlua samples in the same run.
 BENCHES := compute_fib compute_table compute_string compute_closures fuel_overhead \
-           errors_pcall ecs_crossing ecs_frame startup_sandbox startup_cli memory_idle
+           errors_pcall ecs_crossing ecs_frame ecs_idle ecs_batch startup_sandbox startup_cli \
+           memory_idle
 bench: export RUST_BACKTRACE := 0
 bench: guest
 	rm -rf target/bench/rows

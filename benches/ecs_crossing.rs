@@ -70,7 +70,7 @@ fn main() {
         per_trip(ours),
         per_trip(theirs),
     )
-    .ratio_target(3.0)
-    .value_target(400.0)
+    .ratio_target(1.5)
+    .value_target(1000.0)
     .report();
 }

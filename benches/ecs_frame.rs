@@ -74,7 +74,6 @@ fn main() {
         ours,
         theirs,
     )
-    .ratio_target(2.0)
-    .value_target(2.0)
+    .ratio_target(1.5)
     .report();
 }

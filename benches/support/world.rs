@@ -103,3 +103,33 @@ pub fn native_ecs(lua: &Lua, world: &Rc<RefCell<World>>, entity: Entity) -> mlua
     lua.globals().set("ecs", ecs)?;
     lua.globals().set("entity", entity.to_bits())
 }
+
+/// Adds `ecs.each("Position", "Velocity")` to the `ecs` table of `lua`: a
+/// native query over `world` (collected when the loop starts), yielding the
+/// entity and a table per component, as luabox's `ecs.each` does.
+pub fn native_each(lua: &Lua, world: &Rc<RefCell<World>>) -> mlua::Result<()> {
+    let reader = Rc::clone(world);
+    let each = lua.create_function(move |lua, (_a, _b): (mlua::LuaString, mlua::LuaString)| {
+        let rows: Vec<(Entity, Position, Velocity)> = {
+            let mut world = reader.borrow_mut();
+            let mut query = world.query::<(Entity, &Position, &Velocity)>();
+            query.iter(&world).map(|(e, p, v)| (e, *p, *v)).collect()
+        };
+        let mut rows = rows.into_iter();
+        lua.create_function_mut(move |lua, ()| match rows.next() {
+            Some((entity, p, v)) => {
+                let position = lua.create_table_with_capacity(0, 3)?;
+                position.raw_set("x", p.x)?;
+                position.raw_set("y", p.y)?;
+                position.raw_set("z", p.z)?;
+                let velocity = lua.create_table_with_capacity(0, 3)?;
+                velocity.raw_set("x", v.x)?;
+                velocity.raw_set("y", v.y)?;
+                velocity.raw_set("z", v.z)?;
+                Ok((Some(entity.to_bits()), Some(position), Some(velocity)))
+            }
+            None => Ok((None, None, None)),
+        })
+    })?;
+    lua.globals().get::<Table>("ecs")?.set("each", each)
+}

@@ -9,14 +9,17 @@ use std::ptr;
 
 use mlua_sys::*;
 
-use crate::json::{encode_value, push_json};
 use crate::luabox::sandbox::console::{self, Level};
 use crate::luabox::sandbox::ecs::{self, EcsError};
+use crate::value::{Values, encode_value, push_value};
 
-/// The most component names one `ecs.query` or `ecs.spawn` may carry (the
-/// host refuses more; see `wit/ecs.wit`). Checked here first, so a script
-/// gets a plain Lua error before any list is built.
+/// The most component names one `ecs.query`, `ecs.each` or `ecs.spawn` may
+/// carry (the host refuses more; see `wit/ecs.wit`). Checked here first, so
+/// a script gets a plain Lua error before any list is built.
 const MAX_NAMES_PER_CALL: usize = 64;
+
+/// How many entities one `each-next` page asks for.
+const EACH_PAGE: u32 = 256;
 
 fn too_many_names(what: &str, count: usize) -> String {
     format!("{what}: {count} component names in one call; at most {MAX_NAMES_PER_CALL}")
@@ -50,13 +53,55 @@ unsafe fn check_entity(l: *mut lua_State, index: c_int) -> u64 {
     unsafe { luaL_checkinteger(l, index) as u64 }
 }
 
-/// A string argument (component name) as UTF-8, invalid bytes replaced.
-unsafe fn check_name(l: *mut lua_State, index: c_int) -> String {
+/// The host's number for the component named at `index` (a string, or a
+/// number Lua turns into one, as for any string argument). Each name crosses
+/// once per sandbox: later uses find it in the `ecs` functions' shared
+/// upvalue, a table of resolved names. On failure returns the message to
+/// raise.
+///
+/// # Safety
+/// `l` must be a valid Lua state running one of the `ecs` closures, and
+/// `index` a valid absolute stack index; may raise (a non-string argument,
+/// or out of memory).
+unsafe fn component(l: *mut lua_State, index: c_int) -> Result<u32, String> {
     unsafe {
         let mut len = 0usize;
         let data = luaL_checklstring(l, index, &mut len);
-        String::from_utf8_lossy(std::slice::from_raw_parts(data.cast::<u8>(), len)).into_owned()
+        let names = lua_upvalueindex(1);
+        lua_pushvalue(l, index);
+        if lua_rawget(l, names) == LUA_TNUMBER {
+            let id = lua_tointeger(l, -1) as u32;
+            lua_pop(l, 1);
+            return Ok(id);
+        }
+        lua_pop(l, 1);
+        let name = String::from_utf8_lossy(std::slice::from_raw_parts(data.cast::<u8>(), len));
+        let resolved = ecs::resolve(&name);
+        drop(name);
+        match resolved {
+            Ok(id) => {
+                lua_pushvalue(l, index);
+                lua_pushinteger(l, lua_Integer::from(id));
+                lua_rawset(l, names);
+                Ok(id)
+            }
+            Err(error) => Err(error.message),
+        }
     }
+}
+
+/// A buffer for one encoded value, large enough for a typical component.
+fn value_buffer() -> Vec<u8> {
+    Vec::with_capacity(64)
+}
+
+/// The component numbers for the names at `first..=last`.
+unsafe fn components(l: *mut lua_State, first: c_int, last: c_int) -> Result<Vec<u32>, String> {
+    let mut ids = Vec::with_capacity((last - first + 1).max(0) as usize);
+    for index in first..=last {
+        ids.push(unsafe { component(l, index) }?);
+    }
+    Ok(ids)
 }
 
 /// `ecs.spawn{Name = value, ...}` → entity.
@@ -67,7 +112,8 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
             lua_createtable(l, 0, 0);
         }
         luaL_checktype(l, 1, LUA_TTABLE);
-        let mut components = Vec::new();
+        lua_settop(l, 1);
+        let mut components: Vec<(u32, Vec<u8>)> = Vec::new();
         let mut refusal = None;
         lua_pushnil(l);
         while lua_next(l, 1) != 0 {
@@ -81,15 +127,22 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
                 lua_pop(l, 2);
                 break;
             }
-            let name = crate::errors::lossy_string(l, -2);
-            match encode_value(l, -1) {
-                Ok(value) => components.push((name, value)),
-                Err(error) => {
-                    refusal = Some(format!("ecs.spawn: component {name}: {error}"));
+            let id = match component(l, 2) {
+                Ok(id) => id,
+                Err(message) => {
+                    refusal = Some(message);
                     lua_pop(l, 2);
                     break;
                 }
+            };
+            let mut value = value_buffer();
+            if let Err(error) = encode_value(&mut value, l, 3) {
+                let name = crate::errors::lossy_string(l, 2);
+                refusal = Some(format!("ecs.spawn: component {name}: {error}"));
+                lua_pop(l, 2);
+                break;
             }
+            components.push((id, value));
             lua_pop(l, 1);
         }
         if let Some(message) = refusal {
@@ -122,31 +175,49 @@ unsafe extern "C-unwind" fn exists(l: *mut lua_State) -> c_int {
     }
 }
 
+/// The entity and component arguments of `get`, `insert`, `remove`, `has`
+/// (raises for a bad entity; returns the message for a bad component).
+unsafe fn entity_and_component(l: *mut lua_State) -> Result<(u64, u32), String> {
+    unsafe {
+        let entity = check_entity(l, 1);
+        Ok((entity, component(l, 2)?))
+    }
+}
+
+/// Pushes a value the host sent, or raises.
+unsafe fn push_sent(l: *mut lua_State, what: &str, bytes: Vec<u8>) -> c_int {
+    unsafe {
+        // Only running out of memory can raise meanwhile, and then the bytes
+        // leak inside the sandbox, which is out of memory anyway.
+        match push_value(l, &bytes) {
+            Ok(()) => {
+                drop(bytes);
+                1
+            }
+            Err(error) => {
+                drop(bytes);
+                raise(
+                    l,
+                    format!("{what}: the host sent a malformed value: {error}"),
+                )
+            }
+        }
+    }
+}
+
 /// `ecs.get(e, "Name")` → table (or other value), or nil.
 unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
     unsafe {
-        let entity = check_entity(l, 1);
-        let name = check_name(l, 2);
-        let outcome = ecs::get(entity, &name);
-        drop(name);
-        match outcome {
+        let (entity, id) = match entity_and_component(l) {
+            Ok(arguments) => arguments,
+            Err(message) => return raise(l, message),
+        };
+        match ecs::get(entity, id) {
             Ok(None) => {
                 lua_pushnil(l);
                 1
             }
-            // Streams the text onto the stack. Only running out of memory
-            // can raise meanwhile, and then the text leaks inside the
-            // sandbox, which is out of memory anyway.
-            Ok(Some(text)) => match push_json(l, &text) {
-                Ok(()) => {
-                    drop(text);
-                    1
-                }
-                Err(error) => {
-                    drop(text);
-                    raise(l, format!("ecs.get: the host sent bad JSON: {error}"))
-                }
-            },
+            Ok(Some(bytes)) => push_sent(l, "ecs.get", bytes),
             Err(error) => raise_ecs(l, error),
         }
     }
@@ -155,19 +226,19 @@ unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
 /// `ecs.insert(e, "Name", value)`.
 unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
     unsafe {
-        let entity = check_entity(l, 1);
         luaL_checkany(l, 3);
-        let name = check_name(l, 2);
-        let value = match encode_value(l, 3) {
-            Ok(value) => value,
-            Err(error) => {
-                let message = format!("ecs.insert: component {name}: {error}");
-                drop(name);
-                return raise(l, message);
-            }
+        let (entity, id) = match entity_and_component(l) {
+            Ok(arguments) => arguments,
+            Err(message) => return raise(l, message),
         };
-        let outcome = ecs::insert(entity, &name, &value);
-        drop((name, value));
+        let mut value = value_buffer();
+        if let Err(error) = encode_value(&mut value, l, 3) {
+            drop(value);
+            let name = crate::errors::lossy_string(l, 2);
+            return raise(l, format!("ecs.insert: component {name}: {error}"));
+        }
+        let outcome = ecs::insert(entity, id, &value);
+        drop(value);
         no_results(l, outcome)
     }
 }
@@ -175,27 +246,38 @@ unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
 /// `ecs.remove(e, "Name")`.
 unsafe extern "C-unwind" fn remove(l: *mut lua_State) -> c_int {
     unsafe {
-        let entity = check_entity(l, 1);
-        let name = check_name(l, 2);
-        let outcome = ecs::remove(entity, &name);
-        drop(name);
-        no_results(l, outcome)
+        let (entity, id) = match entity_and_component(l) {
+            Ok(arguments) => arguments,
+            Err(message) => return raise(l, message),
+        };
+        no_results(l, ecs::remove(entity, id))
     }
 }
 
 /// `ecs.has(e, "Name")` → boolean.
 unsafe extern "C-unwind" fn has(l: *mut lua_State) -> c_int {
     unsafe {
-        let entity = check_entity(l, 1);
-        let name = check_name(l, 2);
-        let outcome = ecs::has(entity, &name);
-        drop(name);
-        match outcome {
+        let (entity, id) = match entity_and_component(l) {
+            Ok(arguments) => arguments,
+            Err(message) => return raise(l, message),
+        };
+        match ecs::has(entity, id) {
             Ok(found) => {
                 lua_pushboolean(l, c_int::from(found));
                 1
             }
             Err(error) => raise_ecs(l, error),
+        }
+    }
+}
+
+/// Pushes a sequence of entities.
+unsafe fn push_entities(l: *mut lua_State, entities: &[u64]) {
+    unsafe {
+        lua_createtable(l, c_int::try_from(entities.len()).unwrap_or(0), 0);
+        for (position, entity) in entities.iter().enumerate() {
+            lua_pushinteger(l, *entity as lua_Integer);
+            lua_rawseti(l, -2, position as lua_Integer + 1);
         }
     }
 }
@@ -206,55 +288,176 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
         let mut count = lua_gettop(l);
         let mut without = Vec::new();
         if count > 0 && lua_type(l, count) == LUA_TTABLE {
-            lua_getfield(l, count, c"without".as_ptr());
+            let options = count;
+            count -= 1;
+            lua_getfield(l, options, c"without".as_ptr());
             if lua_type(l, -1) == LUA_TTABLE {
-                let length = lua_rawlen(l, -1);
-                let names = length.saturating_add((count - 1) as usize);
+                let list = lua_gettop(l);
+                let length = lua_rawlen(l, list);
+                let names = length.saturating_add(count as usize);
                 if names > MAX_NAMES_PER_CALL {
                     return raise(l, too_many_names("ecs.query", names));
                 }
                 for position in 1..=length {
-                    lua_rawgeti(l, -1, position as lua_Integer);
+                    lua_rawgeti(l, list, position as lua_Integer);
                     if lua_type(l, -1) != LUA_TSTRING {
                         drop(without);
                         return raise(l, "ecs.query: `without` must list component names".into());
                     }
-                    without.push(crate::errors::lossy_string(l, -1));
+                    match component(l, lua_gettop(l)) {
+                        Ok(id) => without.push(id),
+                        Err(message) => {
+                            drop(without);
+                            return raise(l, message);
+                        }
+                    }
                     lua_pop(l, 1);
                 }
             }
             lua_pop(l, 1);
-            count -= 1;
         }
         if count as usize + without.len() > MAX_NAMES_PER_CALL {
             let names = count as usize + without.len();
             drop(without);
             return raise(l, too_many_names("ecs.query", names));
         }
-        let mut with = Vec::new();
         for index in 1..=count {
             if lua_type(l, index) != LUA_TSTRING {
-                drop((with, without));
+                drop(without);
                 return raise(
                     l,
                     format!("ecs.query: argument {index} must be a component name"),
                 );
             }
-            with.push(crate::errors::lossy_string(l, index));
         }
+        let with = match components(l, 1, count) {
+            Ok(ids) => ids,
+            Err(message) => {
+                drop(without);
+                return raise(l, message);
+            }
+        };
         let outcome = ecs::query(&with, &without);
         drop((with, without));
         match outcome {
             Ok(entities) => {
-                lua_createtable(l, c_int::try_from(entities.len()).unwrap_or(0), 0);
-                for (position, entity) in entities.iter().enumerate() {
-                    lua_pushinteger(l, *entity as lua_Integer);
-                    lua_rawseti(l, -2, position as lua_Integer + 1);
-                }
+                push_entities(l, &entities);
                 1
             }
             Err(error) => raise_ecs(l, error),
         }
+    }
+}
+
+/// `ecs.each("A", "B", ...)` → an iterator for a generic `for`, yielding
+/// each entity with all of them and one value per name:
+/// `for e, a, b in ecs.each("A", "B") do ... end`. Values come in pages of
+/// [`EACH_PAGE`] entities, one crossing a page.
+unsafe extern "C-unwind" fn each(l: *mut lua_State) -> c_int {
+    unsafe {
+        let count = lua_gettop(l);
+        if count == 0 {
+            return raise(l, "ecs.each: name at least one component".into());
+        }
+        if count as usize > MAX_NAMES_PER_CALL {
+            return raise(l, too_many_names("ecs.each", count as usize));
+        }
+        for index in 1..=count {
+            if lua_type(l, index) != LUA_TSTRING {
+                return raise(
+                    l,
+                    format!("ecs.each: argument {index} must be a component name"),
+                );
+            }
+        }
+        let ids = match components(l, 1, count) {
+            Ok(ids) => ids,
+            Err(message) => return raise(l, message),
+        };
+        let opened = ecs::each_open(&ids);
+        drop(ids);
+        let cursor = match opened {
+            Ok(cursor) => cursor,
+            Err(error) => return raise_ecs(l, error),
+        };
+        lua_pushinteger(l, lua_Integer::from(cursor));
+        lua_pushinteger(l, lua_Integer::from(count));
+        lua_pushnil(l); // the page: entity, values, entity, values, ...
+        lua_pushinteger(l, 0); // the page's length
+        lua_pushinteger(l, 0); // the position in it
+        lua_pushboolean(l, 0); // whether the last page came
+        lua_pushcclosure(l, each_step, 6);
+        1
+    }
+}
+
+const EACH_CURSOR: c_int = 1;
+const EACH_WIDTH: c_int = 2;
+const EACH_PAGE_TABLE: c_int = 3;
+const EACH_PAGE_LENGTH: c_int = 4;
+const EACH_POSITION: c_int = 5;
+const EACH_DONE: c_int = 6;
+
+/// One step of an `ecs.each` iterator: the next entity and its values, or
+/// nil at the end.
+unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
+    unsafe {
+        let upvalue = |n| lua_upvalueindex(n);
+        let width = lua_tointeger(l, upvalue(EACH_WIDTH)) as c_int;
+        let mut position = lua_tointeger(l, upvalue(EACH_POSITION));
+        if position >= lua_tointeger(l, upvalue(EACH_PAGE_LENGTH)) {
+            if lua_toboolean(l, upvalue(EACH_DONE)) != 0 {
+                lua_pushnil(l);
+                return 1;
+            }
+            let cursor = lua_tointeger(l, upvalue(EACH_CURSOR)) as u32;
+            let page = match ecs::each_next(cursor, EACH_PAGE) {
+                Ok(page) => page,
+                Err(error) => return raise_ecs(l, error),
+            };
+            if page.entities.len() < EACH_PAGE as usize {
+                lua_pushboolean(l, 1);
+                lua_replace(l, upvalue(EACH_DONE));
+            }
+            let length = page.entities.len() * (width as usize + 1);
+            lua_createtable(l, c_int::try_from(length).unwrap_or(0), 0);
+            let mut values = Values::new(&page.values);
+            let mut slot: lua_Integer = 0;
+            for entity in &page.entities {
+                lua_pushinteger(l, *entity as lua_Integer);
+                slot += 1;
+                lua_rawseti(l, -2, slot);
+                for _ in 0..width {
+                    match values.push_next(l) {
+                        Ok(()) => {}
+                        Err(error) => {
+                            drop(page);
+                            return raise(
+                                l,
+                                format!("ecs.each: the host sent a malformed value: {error}"),
+                            );
+                        }
+                    }
+                    slot += 1;
+                    lua_rawseti(l, -2, slot);
+                }
+            }
+            drop(page);
+            lua_replace(l, upvalue(EACH_PAGE_TABLE));
+            lua_pushinteger(l, slot);
+            lua_replace(l, upvalue(EACH_PAGE_LENGTH));
+            position = 0;
+            if slot == 0 {
+                lua_pushnil(l);
+                return 1;
+            }
+        }
+        for offset in 1..=lua_Integer::from(width + 1) {
+            lua_rawgeti(l, upvalue(EACH_PAGE_TABLE), position + offset);
+        }
+        lua_pushinteger(l, position + lua_Integer::from(width + 1));
+        lua_replace(l, upvalue(EACH_POSITION));
+        width + 1
     }
 }
 
@@ -302,15 +505,19 @@ unsafe extern "C-unwind" fn log_error(l: *mut lua_State) -> c_int {
     unsafe { write_console(l, Level::Error) }
 }
 
-/// Sets a global table `name` holding `functions`.
+/// Sets a global table `name` holding `functions`, each a closure over the
+/// value on top of the stack (popped).
 unsafe fn set_library(l: *mut lua_State, name: &CStr, functions: &[(&CStr, lua_CFunction)]) {
     unsafe {
+        let upvalue = lua_gettop(l);
         lua_createtable(l, 0, c_int::try_from(functions.len()).unwrap_or(0));
         for (field, function) in functions {
-            lua_pushcfunction(l, *function);
+            lua_pushvalue(l, upvalue);
+            lua_pushcclosure(l, *function, 1);
             lua_setfield(l, -2, field.as_ptr());
         }
         lua_setglobal(l, name.as_ptr());
+        lua_pop(l, 1);
     }
 }
 
@@ -320,6 +527,8 @@ unsafe fn set_library(l: *mut lua_State, name: &CStr, functions: &[(&CStr, lua_C
 /// `l` must be a valid Lua state; call under protection (may raise).
 pub unsafe fn open(l: *mut lua_State) {
     unsafe {
+        // The table of resolved component names, shared by the `ecs` functions.
+        lua_createtable(l, 0, 8);
         set_library(
             l,
             c"ecs",
@@ -332,8 +541,10 @@ pub unsafe fn open(l: *mut lua_State) {
                 (c"remove", remove),
                 (c"has", has),
                 (c"query", query),
+                (c"each", each),
             ],
         );
+        lua_pushnil(l);
         set_library(
             l,
             c"log",

@@ -12,9 +12,9 @@
 mod allocator;
 mod ecs;
 mod errors;
-mod json;
 mod libc_shims;
 mod sandbox;
+mod value;
 
 use exports::luabox::sandbox::script::{Guest, Options, ScriptError};
 
@@ -34,12 +34,24 @@ impl Guest for Sandbox {
         sandbox::init(options)
     }
 
-    fn run(name: String, source: Vec<u8>) -> Result<String, ScriptError> {
+    fn run(name: String, source: Vec<u8>) -> Result<Vec<u8>, ScriptError> {
         sandbox::run(&name, &source)
     }
 
-    fn call(function: String, args: String) -> Result<Option<String>, ScriptError> {
+    fn call(function: String, args: Vec<u8>) -> Result<Option<Vec<u8>>, ScriptError> {
         sandbox::call(&function, &args)
+    }
+
+    fn start() -> Result<(), ScriptError> {
+        sandbox::start()
+    }
+
+    fn update(dt: f64) -> Result<(), ScriptError> {
+        sandbox::update(dt)
+    }
+
+    fn event(name: String, payload: Vec<u8>) -> Result<(), ScriptError> {
+        sandbox::event(&name, &payload)
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::ffi::{CStr, CString, c_int};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
 
 use mlua_sys::*;
 
@@ -15,7 +15,7 @@ use crate::allocator::lua_alloc;
 use crate::errors;
 use crate::exports::luabox::sandbox::script::{ErrorKind, Libraries, Options, ScriptError};
 use crate::luabox::sandbox::console::Level;
-use crate::{json, libc_shims};
+use crate::{libc_shims, value};
 
 /// This instance's Lua state (one script per instance; null until `init`).
 static STATE: AtomicPtr<lua_State> = AtomicPtr::new(ptr::null_mut());
@@ -32,6 +32,39 @@ fn state() -> Result<*mut lua_State, ScriptError> {
         ))
     } else {
         Ok(state)
+    }
+}
+
+/// The callbacks a script system calls every tick, each with the registry
+/// reference (`luaL_ref`) of its interned name, made with the state: a call
+/// finds the function without hashing the name again.
+#[derive(Clone, Copy)]
+enum Callback {
+    Start,
+    Update,
+    Event,
+}
+
+impl Callback {
+    const ALL: [Callback; 3] = [Callback::Start, Callback::Update, Callback::Event];
+
+    fn name(self) -> &'static str {
+        match self {
+            Callback::Start => "on_start",
+            Callback::Update => "on_update",
+            Callback::Event => "on_event",
+        }
+    }
+
+    fn reference(self) -> &'static AtomicI32 {
+        static START: AtomicI32 = AtomicI32::new(LUA_NOREF);
+        static UPDATE: AtomicI32 = AtomicI32::new(LUA_NOREF);
+        static EVENT: AtomicI32 = AtomicI32::new(LUA_NOREF);
+        match self {
+            Callback::Start => &START,
+            Callback::Update => &UPDATE,
+            Callback::Event => &EVENT,
+        }
     }
 }
 
@@ -120,17 +153,14 @@ fn new_state(libraries: Libraries) -> Result<*mut lua_State, ScriptError> {
 }
 
 /// Compiles `source` as a text chunk named `name` and runs it.
-pub fn run(name: &str, source: &[u8]) -> Result<String, ScriptError> {
+pub fn run(name: &str, source: &[u8]) -> Result<Vec<u8>, ScriptError> {
     let l = state()?;
     let chunk_name = CString::new(format!("@{}", name.replace('\0', "?")))
         .unwrap_or_else(|_| CString::from(c"@?"));
     // SAFETY: the state is valid; the only call that can raise (the chunk
     // itself) runs under `lua_pcall`; loading is protected by Lua.
     unsafe {
-        lua_settop(l, 0);
-        errors::clear_traceback(l);
-        lua_pushcfunction(l, errors::message_handler);
-        let handler = lua_gettop(l);
+        let handler = prepare_call(l);
         let status = luaL_loadbufferx(
             l,
             source.as_ptr().cast(),
@@ -150,48 +180,176 @@ pub fn run(name: &str, source: &[u8]) -> Result<String, ScriptError> {
     }
 }
 
-/// Calls the global function `function` with the JSON array `args`; `None`
-/// when there is no such function.
-pub fn call(function: &str, args: &str) -> Result<Option<String>, ScriptError> {
-    let l = state()?;
-    // SAFETY: the state is valid; the function runs under `lua_pcall`. The
-    // pushes before it can only fail for lack of memory, which ends the
-    // instance (the host then reports kind `memory`).
+/// Empties the stack and pushes the message handler; returns its index.
+/// (No traceback is left over from an earlier call: describing an error
+/// takes it.)
+///
+/// # Safety
+/// `l` must be a valid Lua state.
+unsafe fn prepare_call(l: *mut lua_State) -> c_int {
     unsafe {
         lua_settop(l, 0);
-        errors::clear_traceback(l);
         lua_pushcfunction(l, errors::message_handler);
-        let handler = lua_gettop(l);
-        // Raw lookup: a metatable on _G must not run here, unprotected.
+        lua_gettop(l)
+    }
+}
+
+/// The name of a global function to call: text, or a callback whose name
+/// the registry holds.
+#[derive(Clone, Copy)]
+enum Global<'a> {
+    Named(&'a str),
+    Callback(Callback),
+}
+
+impl Global<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Global::Named(name) => name,
+            Global::Callback(callback) => callback.name(),
+        }
+    }
+
+    /// Pushes the name as a Lua string.
+    unsafe fn push(&self, l: *mut lua_State) {
+        unsafe {
+            match self {
+                Global::Named(name) => {
+                    lua_pushlstring(l, name.as_ptr().cast(), name.len());
+                }
+                Global::Callback(callback) => {
+                    let reference = callback.reference().load(Ordering::Relaxed);
+                    if reference == LUA_NOREF
+                        || lua_rawgeti(l, LUA_REGISTRYINDEX, lua_Integer::from(reference))
+                            != LUA_TSTRING
+                    {
+                        if reference != LUA_NOREF {
+                            lua_pop(l, 1);
+                        }
+                        let name = callback.name();
+                        lua_pushlstring(l, name.as_ptr().cast(), name.len());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Pushes the global `function` if it is a function (looked up raw: a
+/// metatable on _G must not run here, unprotected); else pushes nothing and
+/// returns false.
+///
+/// # Safety
+/// `l` must be a valid Lua state.
+unsafe fn push_global_function(l: *mut lua_State, function: Global<'_>) -> bool {
+    unsafe {
         lua_rawgeti(l, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-        lua_pushlstring(l, function.as_ptr().cast(), function.len());
+        function.push(l);
         lua_rawget(l, -2);
         lua_remove(l, -2);
-        if lua_type(l, -1) != LUA_TFUNCTION {
+        if lua_type(l, -1) == LUA_TFUNCTION {
+            return true;
+        }
+        lua_pop(l, 1);
+        false
+    }
+}
+
+/// Calls the global `function`, if the script defines it, with the arguments
+/// `push_arguments` pushes (it returns how many, or why it could not). What
+/// the function returned is left on the stack above the returned handler
+/// index; `None` when there is no such function.
+///
+/// # Safety
+/// `l` must be a valid Lua state. The pushes before the call can only fail
+/// for lack of memory, which ends the instance (the host then reports kind
+/// `memory`).
+unsafe fn call_global(
+    l: *mut lua_State,
+    function: Global<'_>,
+    push_arguments: impl FnOnce(*mut lua_State) -> Result<c_int, String>,
+) -> Result<Option<c_int>, ScriptError> {
+    unsafe {
+        let handler = prepare_call(l);
+        if !push_global_function(l, function) {
             lua_settop(l, 0);
             return Ok(None);
         }
-        // The arguments arrive as one JSON array, each element pushed.
-        let argument_count = match json::push_json_items(l, args) {
+        let argument_count = match push_arguments(l) {
             Ok(count) => count,
             Err(error) => {
                 lua_settop(l, 0);
                 return Err(errors::guest_error(
                     ErrorKind::Runtime,
-                    format!("bad arguments for {function}: {error}"),
+                    format!("bad arguments for {}: {error}", function.name()),
                 ));
             }
         };
         let status = lua_pcall(l, argument_count, LUA_MULTRET, handler);
         if status != LUA_OK {
-            return Err(errors::describe(l, status, lua_gettop(l), function));
+            return Err(errors::describe(l, status, lua_gettop(l), function.name()));
         }
-        encoded_results(l, handler, function).map(Some)
+        Ok(Some(handler))
     }
 }
 
-/// The values above `handler` on the stack (what a call returned) as JSON,
-/// or the error that they cannot be encoded; the stack is emptied.
+/// Calls the global function `function` with the MessagePack array `args`;
+/// `None` when there is no such function.
+pub fn call(function: &str, args: &[u8]) -> Result<Option<Vec<u8>>, ScriptError> {
+    let l = state()?;
+    // SAFETY: see `call_global`.
+    unsafe {
+        match call_global(l, Global::Named(function), |l| value::push_items(l, args))? {
+            Some(handler) => encoded_results(l, handler, function).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Calls a callback whose results nobody reads; empties the stack.
+fn callback(
+    function: Callback,
+    push_arguments: impl FnOnce(*mut lua_State) -> Result<c_int, String>,
+) -> Result<(), ScriptError> {
+    let l = state()?;
+    // SAFETY: see `call_global`.
+    unsafe {
+        let called = call_global(l, Global::Callback(function), push_arguments);
+        lua_settop(l, 0);
+        called.map(drop)
+    }
+}
+
+/// `on_start()`, if defined.
+pub fn start() -> Result<(), ScriptError> {
+    callback(Callback::Start, |_| Ok(0))
+}
+
+/// `on_update(dt)`, if defined.
+pub fn update(dt: f64) -> Result<(), ScriptError> {
+    callback(Callback::Update, |l| {
+        // SAFETY: a valid state with room for the argument (`call_global`).
+        unsafe { lua_pushnumber(l, dt) };
+        Ok(1)
+    })
+}
+
+/// `on_event(name, payload)`, if defined; `payload` is MessagePack.
+pub fn event(name: &str, payload: &[u8]) -> Result<(), ScriptError> {
+    callback(Callback::Event, |l| {
+        // SAFETY: a valid state (`call_global`); decoding may raise only for
+        // lack of memory.
+        unsafe {
+            lua_pushlstring(l, name.as_ptr().cast(), name.len());
+            value::push_value(l, payload)?;
+        }
+        Ok(2)
+    })
+}
+
+/// The values above `handler` on the stack (what a call returned) as
+/// MessagePack, or the error that they cannot be encoded; the stack is
+/// emptied.
 ///
 /// # Safety
 /// `l` must be a valid Lua state with `handler` a valid index.
@@ -199,9 +357,9 @@ unsafe fn encoded_results(
     l: *mut lua_State,
     handler: c_int,
     what: &str,
-) -> Result<String, ScriptError> {
+) -> Result<Vec<u8>, ScriptError> {
     unsafe {
-        let results = json::encode_results(l, handler + 1, lua_gettop(l));
+        let results = value::encode_results(l, handler + 1, lua_gettop(l));
         lua_settop(l, 0);
         results.map_err(|error| {
             errors::guest_error(
@@ -246,6 +404,12 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
         for name in [c"dofile", c"loadfile"] {
             lua_pushnil(l);
             lua_setglobal(l, name.as_ptr());
+        }
+        for callback in Callback::ALL {
+            let name = callback.name();
+            lua_pushlstring(l, name.as_ptr().cast(), name.len());
+            let reference = luaL_ref(l, LUA_REGISTRYINDEX);
+            callback.reference().store(reference, Ordering::Relaxed);
         }
         lua_pushcfunction(l, print);
         lua_setglobal(l, c"print".as_ptr());

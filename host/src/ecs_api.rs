@@ -1,11 +1,9 @@
-//! The seam between the engine and the world: what a script's `ecs.*` calls
-//! reach. The engine forwards the guest's calls to an [`EcsHost`] attached to
-//! the instance for the duration of a call; the world adapter implements it.
+//! What a script's `ecs.*` calls can end in: the refusals it sees as Lua
+//! errors.
 
-use std::any::Any;
 use std::fmt;
 
-use crate::budget::{HostLimitReached, HostWork};
+use crate::budget::HostLimitReached;
 
 /// Why an ECS call was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,46 +61,4 @@ impl From<EcsError> for CallError {
     fn from(error: EcsError) -> Self {
         CallError::Refused(error)
     }
-}
-
-/// The world as one call of one script sees it. Entities are
-/// `Entity::to_bits`; component values are JSON. Each call charges what it
-/// does beyond the crossing itself to `work`.
-pub(crate) trait EcsHost: Send + Sync + 'static {
-    fn spawn(
-        &mut self,
-        components: Vec<(String, String)>,
-        work: &mut HostWork,
-    ) -> Result<u64, CallError>;
-    fn despawn(&mut self, entity: u64, work: &mut HostWork) -> Result<(), CallError>;
-    fn exists(&mut self, entity: u64, work: &mut HostWork) -> Result<bool, CallError>;
-    fn get(
-        &mut self,
-        entity: u64,
-        component: &str,
-        work: &mut HostWork,
-    ) -> Result<Option<String>, CallError>;
-    fn insert(
-        &mut self,
-        entity: u64,
-        component: &str,
-        value: String,
-        work: &mut HostWork,
-    ) -> Result<(), CallError>;
-    fn remove(
-        &mut self,
-        entity: u64,
-        component: &str,
-        work: &mut HostWork,
-    ) -> Result<(), CallError>;
-    fn has(&mut self, entity: u64, component: &str, work: &mut HostWork)
-    -> Result<bool, CallError>;
-    fn query(
-        &mut self,
-        with: &[String],
-        without: &[String],
-        work: &mut HostWork,
-    ) -> Result<Vec<u64>, CallError>;
-    /// Gives the concrete host back when the call is over.
-    fn into_any(self: Box<Self>) -> Box<dyn Any>;
 }

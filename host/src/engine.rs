@@ -13,11 +13,12 @@ use crate::budget;
 use crate::cache::{self, GuestSource};
 use crate::config::{EngineConfig, Limits, ScriptConfig, StdLib};
 use crate::console::{Console, ConsoleMessage};
-use crate::ecs_api::EcsHost;
 use crate::error::{Limit, Result, ScriptError, cut_error_text};
 use crate::host_state::{HostState, MemoryCap};
 use crate::imports;
 use crate::json_text::JsonText;
+use crate::msgpack;
+use crate::world::WorldCall;
 
 /// The guest component, built by `make guest` and embedded here.
 const GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/luabox_guest.component.wasm"));
@@ -64,6 +65,9 @@ impl ScriptEngine {
             .max_wasm_stack(config.max_wasm_stack)
             .wasm_exceptions(true)
             .cranelift_opt_level(wasmtime::OptLevel::Speed);
+        if std::env::var_os("LUABOX_PERF_MAP").is_some() {
+            wasm.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if config.max_sandboxes > 0 {
             wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(
                 config.max_sandboxes,
@@ -248,45 +252,50 @@ impl ScriptInstance {
     /// [`ScriptError::ResourceLimitExceeded`],
     /// [`ScriptError::SecurityViolation`] or [`ScriptError::Terminated`].
     pub fn run(&mut self, source: impl AsRef<[u8]>) -> Result<serde_json::Value> {
-        let text = self.run_json(source)?;
-        self.decode(&text)
+        Ok(self.run_json(source)?.to_value())
     }
 
-    /// [`ScriptInstance::run`], with the result kept as the JSON text the
-    /// guest sent (checked to be one JSON value), for callers that only pass
-    /// it on.
+    /// [`ScriptInstance::run`], with the result kept as JSON text (checked,
+    /// and at most [`Limits::output_bytes`]), for callers that only pass it
+    /// on. Object keys come in the order Lua's `next` gives (the same for
+    /// the same script and seed).
     ///
     /// # Errors
     /// As [`ScriptInstance::run`].
     pub fn run_json(&mut self, source: impl AsRef<[u8]>) -> Result<JsonText> {
         let name = self.name.clone();
-        let text = self
+        let bytes = self
             .call_sandbox(|sandbox, store| {
                 sandbox
                     .luabox_sandbox_script()
                     .call_run(store, &name, source.as_ref())
             })?
             .map_err(|error| self.guest_error(error))?;
-        self.check_result(text)
+        self.result(&bytes)
     }
 
-    /// A call's result must fit the output cap, and be one JSON value.
-    fn check_result(&mut self, text: String) -> Result<JsonText> {
-        if text.len() > self.limits.output_bytes {
-            return Err(ScriptError::ResourceLimitExceeded {
-                script: self.name.clone(),
-                limit: Limit::Output,
-                message: format!(
-                    "returned a value of {} bytes as JSON; at most {} bytes may leave a call \
-                     (Limits::output_bytes)",
-                    text.len(),
-                    self.limits.output_bytes
-                ),
-                line: None,
-                traceback: None,
-            });
+    /// A call's result (MessagePack from the guest) as JSON text; it must fit
+    /// the output cap and be well formed.
+    fn result(&mut self, bytes: &[u8]) -> Result<JsonText> {
+        let max = self.limits.output_bytes;
+        let too_big = |size: usize| ScriptError::ResourceLimitExceeded {
+            script: self.name.clone(),
+            limit: Limit::Output,
+            message: format!(
+                "returned a value of {size} bytes or more; at most {max} bytes may leave a \
+                 call (Limits::output_bytes)"
+            ),
+            line: None,
+            traceback: None,
+        };
+        if bytes.len() > max {
+            return Err(too_big(bytes.len()));
         }
-        JsonText::parse_text(text).map_err(|error| self.malformed(&error))
+        match msgpack::to_json(bytes, max) {
+            Ok(text) => Ok(text),
+            Err(_) if msgpack::to_json(bytes, usize::MAX).is_ok() => Err(too_big(max + 1)),
+            Err(error) => Err(self.malformed(error)),
+        }
     }
 
     /// Calls into the live sandbox (see [`ScriptInstance::call_guest`]); a
@@ -318,13 +327,8 @@ impl ScriptInstance {
         }
     }
 
-    /// Parses checked JSON text into a value tree.
-    fn decode(&mut self, text: &JsonText) -> Result<serde_json::Value> {
-        text.deserialize().map_err(|error| self.malformed(&error))
-    }
-
-    /// Malformed JSON from the guest ends the instance.
-    fn malformed(&mut self, error: &serde_json::Error) -> ScriptError {
+    /// A malformed result from the guest ends the instance.
+    fn malformed(&mut self, error: impl std::fmt::Display) -> ScriptError {
         self.terminate("malformed result from the guest");
         ScriptError::SecurityViolation {
             script: self.name.clone(),
@@ -343,20 +347,61 @@ impl ScriptInstance {
         function: &str,
         args: &[serde_json::Value],
     ) -> Result<Option<serde_json::Value>> {
-        // A slice of JSON values always serialises.
-        let args = serde_json::to_string(args).unwrap_or_else(|_| "[]".into());
+        let mut encoded = Vec::new();
+        // A slice of JSON values always encodes.
+        let _ = msgpack::encode(args, &mut encoded);
         let outcome = self.call_sandbox(|sandbox, store| {
             sandbox
                 .luabox_sandbox_script()
-                .call_call(store, function, &args)
+                .call_call(store, function, &encoded)
         })?;
         match outcome.map_err(|error| self.guest_error(error))? {
             None => Ok(None),
-            Some(text) => {
-                let text = self.check_result(text)?;
-                self.decode(&text).map(Some)
-            }
+            Some(bytes) => Ok(Some(self.result(&bytes)?.to_value())),
         }
+    }
+
+    /// Calls the script's `on_start()`, if it defines one.
+    ///
+    /// # Errors
+    /// As [`ScriptInstance::run`].
+    pub fn start(&mut self) -> Result<()> {
+        let outcome =
+            self.call_sandbox(|sandbox, store| sandbox.luabox_sandbox_script().call_start(store))?;
+        outcome.map_err(|error| self.guest_error(error))
+    }
+
+    /// Calls the script's `on_update(dt)`, if it defines one: the cheapest
+    /// call into a sandbox (no name or encoded arguments cross).
+    ///
+    /// # Errors
+    /// As [`ScriptInstance::run`].
+    pub fn update(&mut self, dt: f64) -> Result<()> {
+        let outcome = self.call_sandbox(|sandbox, store| {
+            sandbox.luabox_sandbox_script().call_update(store, dt)
+        })?;
+        outcome.map_err(|error| self.guest_error(error))
+    }
+
+    /// Calls the script's `on_event(name, payload)`, if it defines one.
+    ///
+    /// # Errors
+    /// As [`ScriptInstance::run`].
+    pub fn event(&mut self, name: &str, payload: &serde_json::Value) -> Result<()> {
+        let mut encoded = Vec::new();
+        // A JSON value always encodes.
+        let _ = msgpack::encode(payload, &mut encoded);
+        self.event_encoded(name, &encoded)
+    }
+
+    /// [`ScriptInstance::event`] with the payload already MessagePack.
+    pub(crate) fn event_encoded(&mut self, name: &str, payload: &[u8]) -> Result<()> {
+        let outcome = self.call_sandbox(|sandbox, store| {
+            sandbox
+                .luabox_sandbox_script()
+                .call_event(store, name, payload)
+        })?;
+        outcome.map_err(|error| self.guest_error(error))
     }
 
     /// Sets whether the script may write to the console (default: yes).
@@ -370,13 +415,13 @@ impl ScriptInstance {
     }
 
     /// Attaches the world for the next calls.
-    pub(crate) fn attach(&mut self, host: Box<dyn EcsHost>) {
-        self.store.data_mut().ecs = Some(host);
+    pub(crate) fn attach(&mut self, world: Box<WorldCall>) {
+        self.store.data_mut().attach(world);
     }
 
     /// Detaches the world attached by [`ScriptInstance::attach`].
-    pub(crate) fn detach(&mut self) -> Option<Box<dyn EcsHost>> {
-        self.store.data_mut().ecs.take()
+    pub(crate) fn detach(&mut self) -> Option<Box<WorldCall>> {
+        self.store.data_mut().detach()
     }
 
     /// The entity the script is attached to, if any.

@@ -16,30 +16,58 @@ use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::budget::HostWork;
-use crate::ecs_api::EcsHost;
+use crate::msgpack;
 use crate::permissions::Permissions;
 use crate::registry::ComponentRegistry;
-use crate::world::WorldCall;
+use crate::visibility::Visibility;
+use crate::world::{Access, WorldCall};
 
 /// One host call, with arguments as a guest could send them.
 #[derive(Arbitrary, Debug)]
 pub enum EcsCall {
-    /// `ecs.spawn` with components as JSON text.
-    Spawn(Vec<(Name, String)>),
+    /// `ecs.spawn` with components as values.
+    Spawn(Vec<(Name, Bytes)>),
     /// `ecs.despawn`.
     Despawn(Target),
     /// `ecs.exists`.
     Exists(Target),
     /// `ecs.get`.
     Get(Target, Name),
-    /// `ecs.insert` with a value as JSON text.
-    Insert(Target, Name, String),
+    /// `ecs.insert` with a value.
+    Insert(Target, Name, Bytes),
     /// `ecs.remove`.
     Remove(Target, Name),
     /// `ecs.has`.
     Has(Target, Name),
     /// `ecs.query`.
     Query(Vec<Name>, Vec<Name>),
+    /// `ecs.each`: open an iteration over these components and take pages.
+    Each(Vec<Name>, Vec<u16>),
+}
+
+/// A component value as a guest could send it: well-formed MessagePack made
+/// from JSON text most of the time, any bytes otherwise.
+#[derive(Arbitrary, Debug)]
+pub enum Bytes {
+    /// The MessagePack of this JSON text (its raw bytes if it is not JSON).
+    Json(String),
+    /// Any bytes at all.
+    Raw(Vec<u8>),
+}
+
+impl Bytes {
+    fn encoded(&self) -> Vec<u8> {
+        match self {
+            Bytes::Json(text) => {
+                let mut out = Vec::new();
+                match crate::JsonText::parse_text(text.clone()) {
+                    Ok(json) if msgpack::from_json(&json, &mut out).is_ok() => out,
+                    _ => text.as_bytes().to_vec(),
+                }
+            }
+            Bytes::Raw(bytes) => bytes.clone(),
+        }
+    }
 }
 
 /// An entity argument: one the world has (or had) most of the time, raw
@@ -148,15 +176,17 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
         .read(["Position", "Tag"])
         .write(["Position", "Tag"])
         .spawn_and_despawn();
-    let mut call = WorldCall::new(
-        world,
-        registry.clone(),
+    let visibility = Visibility::of(&world, &registry);
+    let mut call = WorldCall::new(world, registry.clone(), visibility);
+    call.begin(
         Arc::new(permissions),
-        "fuzz.lua",
+        Arc::from("fuzz.lua"),
         crate::Limits::default().write_bytes,
     );
     let mut work = HostWork::unlimited();
     let work = &mut work;
+    let resolve =
+        |call: &WorldCall, name: &Name| -> Option<Access> { call.resolve(name.text()).ok() };
     let pick = |known: &[u64], target: &Target| match target {
         Target::Known(n) => known[usize::from(*n) % known.len()],
         Target::Raw(bits) => *bits,
@@ -164,41 +194,73 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
     for request in calls {
         match request {
             EcsCall::Spawn(components) => {
-                let components = components
+                let components: Option<Vec<_>> = components
                     .iter()
-                    .map(|(name, json)| (name.text().to_string(), json.clone()))
+                    .map(|(name, value)| Some((resolve(&call, name)?, value.encoded())))
                     .collect();
-                if let Ok(entity) = call.spawn(components, work) {
+                if let Some(components) = components
+                    && let Ok(entity) = call.spawn(components, work)
+                {
                     known.push(entity);
                 }
             }
             EcsCall::Despawn(target) => drop(call.despawn(pick(&known, target), work)),
-            EcsCall::Exists(target) => drop(call.exists(pick(&known, target), work)),
+            EcsCall::Exists(target) => drop(call.exists(pick(&known, target))),
             EcsCall::Get(target, name) => {
-                if let Ok(Some(json)) = call.get(pick(&known, target), name.text(), work) {
+                if let Some(access) = resolve(&call, name)
+                    && let Ok(Some(value)) = call.get(pick(&known, target), access, work)
+                {
                     assert!(
-                        serde_json::from_str::<serde_json::Value>(&json).is_ok(),
-                        "get returned malformed JSON: {json}"
+                        msgpack::to_json(&value, usize::MAX).is_ok(),
+                        "get returned a malformed value: {value:?}"
                     );
                 }
             }
-            EcsCall::Insert(target, name, json) => {
-                drop(call.insert(pick(&known, target), name.text(), json.clone(), work))
+            EcsCall::Insert(target, name, value) => {
+                if let Some(access) = resolve(&call, name) {
+                    drop(call.insert(pick(&known, target), access, value.encoded(), work));
+                }
             }
             EcsCall::Remove(target, name) => {
-                drop(call.remove(pick(&known, target), name.text(), work))
+                if let Some(access) = resolve(&call, name) {
+                    drop(call.remove(pick(&known, target), access));
+                }
             }
-            EcsCall::Has(target, name) => drop(call.has(pick(&known, target), name.text(), work)),
+            EcsCall::Has(target, name) => {
+                if let Some(access) = resolve(&call, name) {
+                    drop(call.has(pick(&known, target), access));
+                }
+            }
+            EcsCall::Each(names, pages) => {
+                let access: Option<Vec<Access>> =
+                    names.iter().map(|name| resolve(&call, name)).collect();
+                if let Some(access) = access
+                    && let Ok(cursor) = call.each_open(&access, work)
+                {
+                    for max in pages {
+                        let Ok(page) = call.each_next(cursor, u32::from(*max), work) else {
+                            break;
+                        };
+                        for entity in page.entities {
+                            assert!(call.exists(entity), "each returned a dead entity");
+                            assert!(
+                                !hidden.iter().any(|hidden| hidden.to_bits() == entity),
+                                "each listed an entity scripts must not see"
+                            );
+                        }
+                    }
+                }
+            }
             EcsCall::Query(with, without) => {
-                let names = |list: &[Name]| -> Vec<String> {
-                    list.iter().map(|n| n.text().to_string()).collect()
+                let access = |list: &[Name]| -> Option<Vec<Access>> {
+                    list.iter().map(|name| resolve(&call, name)).collect()
                 };
-                if let Ok(found) = call.query(&names(with), &names(without), work) {
+                let (Some(with), Some(without)) = (access(with), access(without)) else {
+                    continue;
+                };
+                if let Ok(found) = call.query(&with, &without, work) {
                     for entity in found {
-                        assert!(
-                            matches!(call.exists(entity, work), Ok(true)),
-                            "query returned a dead entity"
-                        );
+                        assert!(call.exists(entity), "query returned a dead entity");
                         assert!(
                             !hidden.iter().any(|hidden| hidden.to_bits() == entity),
                             "query listed an entity scripts must not see"
@@ -209,11 +271,8 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
         }
     }
 
-    let mut world = if commit {
-        call.commit()
-    } else {
-        call.rollback()
-    };
+    call.finish(commit);
+    let mut world = call.into_world();
     assert_eq!(
         world.get_resource::<Treasure>().map(|t| t.0),
         Some(7),

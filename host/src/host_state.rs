@@ -1,13 +1,15 @@
 //! The host state of one sandbox's store: its memory cap, its console, its
-//! permissions' counters, the world lent to the current call and the call's
-//! deadline.
+//! permissions' counters, the components it has resolved, the world lent to
+//! the current call and the call's deadline.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use wasmtime::ResourceLimiter;
 
 use crate::console::Console;
-use crate::ecs_api::{CallError, EcsError, EcsErrorKind, EcsHost};
+use crate::ecs_api::{CallError, EcsError, EcsErrorKind};
+use crate::world::{Access, WorldCall};
 
 /// The host state of one store.
 pub(crate) struct HostState {
@@ -20,7 +22,9 @@ pub(crate) struct HostState {
     /// The message of the last refusal in the current call.
     pub(crate) last_denial: Option<String>,
     /// The world, attached for the duration of a call.
-    pub(crate) ecs: Option<Box<dyn EcsHost>>,
+    ecs: Option<Box<WorldCall>>,
+    /// The component names this sandbox resolved, by number.
+    components: SandboxComponents,
     /// When the current call's timeout passes (host work checks it).
     pub(crate) deadline: Instant,
 }
@@ -34,22 +38,66 @@ impl HostState {
             violations: 0,
             last_denial: None,
             ecs: None,
+            components: SandboxComponents::default(),
             deadline: Instant::now(),
         }
     }
 
-    /// Runs `call` against the attached world.
-    pub(crate) fn with_ecs<R>(
-        &mut self,
-        call: impl FnOnce(&mut dyn EcsHost) -> Result<R, CallError>,
-    ) -> Result<R, CallError> {
-        match self.ecs.as_deref_mut() {
-            Some(host) => call(host),
-            None => Err(CallError::Refused(EcsError::new(
+    /// Attaches the world for the next calls. Components resolved against
+    /// another registry are resolved again, by name, when next used.
+    pub(crate) fn attach(&mut self, world: Box<WorldCall>) {
+        let generation = world.registry_generation();
+        if self.components.generation != generation {
+            self.components.generation = generation;
+            self.components.access.fill(None);
+        }
+        self.ecs = Some(world);
+    }
+
+    /// Detaches the world attached by [`HostState::attach`].
+    pub(crate) fn detach(&mut self) -> Option<Box<WorldCall>> {
+        self.ecs.take()
+    }
+
+    /// The attached world.
+    pub(crate) fn world(&mut self) -> Result<&mut WorldCall, CallError> {
+        self.ecs.as_deref_mut().ok_or_else(|| {
+            CallError::Refused(EcsError::new(
                 EcsErrorKind::Unavailable,
                 "the world is not available here: scripts reach it from on_start, on_update and on_event",
-            ))),
+            ))
+        })
+    }
+
+    /// The number for the component `name`, resolving it the first time.
+    pub(crate) fn resolve(&mut self, name: &str) -> Result<u32, CallError> {
+        if let Some(&id) = self.components.ids.get(name) {
+            self.access(id)?;
+            return Ok(id);
         }
+        let access = self.world()?.resolve(name)?;
+        let id = u32::try_from(self.components.names.len()).unwrap_or(u32::MAX);
+        self.components.names.push(name.to_string());
+        self.components.access.push(Some(access));
+        self.components.ids.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    /// What the script may do with the component numbered `id`.
+    pub(crate) fn access(&mut self, id: u32) -> Result<Access, CallError> {
+        let at = usize::try_from(id).unwrap_or(usize::MAX);
+        if let Some(Some(access)) = self.components.access.get(at) {
+            return Ok(*access);
+        }
+        let Some(name) = self.components.names.get(at).cloned() else {
+            return Err(CallError::Refused(EcsError::new(
+                EcsErrorKind::UnknownComponent,
+                format!("component number {id} was never resolved in this sandbox"),
+            )));
+        };
+        let access = self.world()?.resolve(&name)?;
+        self.components.access[at] = Some(access);
+        Ok(access)
     }
 
     /// Counts a refused call and remembers its message: if the script does
@@ -60,6 +108,18 @@ impl HostState {
         self.violations += 1;
         self.last_denial = Some(message.to_string());
     }
+}
+
+/// The components one sandbox has resolved: names (which stay for the
+/// sandbox's life, each with its number), and what the script may do with
+/// each under the current registry generation. Every name was registered
+/// when resolved, so the table is at most as long as the registry.
+#[derive(Default)]
+struct SandboxComponents {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+    access: Vec<Option<Access>>,
+    generation: usize,
 }
 
 /// The instance's memory cap, and the peak it reached.
@@ -103,5 +163,33 @@ impl ResourceLimiter for MemoryCap {
     ) -> wasmtime::Result<bool> {
         // The guest never grows its tables; allow what it starts with.
         Ok(desired <= 65_536)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_component_number_never_given_out_is_refused() {
+        let mut state = HostState::new(MemoryCap::new(1 << 20), Console::new(1024, 10));
+        // No world attached: resolving is unavailable, numbers are unknown.
+        match state.resolve("Position") {
+            Err(CallError::Refused(error)) => assert_eq!(error.kind, EcsErrorKind::Unavailable),
+            other => panic!("{other:?}"),
+        }
+        for forged in [0, 7, u32::MAX] {
+            match state.access(forged) {
+                Err(CallError::Refused(error)) => {
+                    assert_eq!(error.kind, EcsErrorKind::UnknownComponent);
+                    assert!(
+                        error.message.contains("never resolved"),
+                        "{}",
+                        error.message
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! guest's memory only after their size has been checked, so no call copies
 //! more than its caps allow. Any value crossing from the guest is hostile: a
 //! malformed one (invalid UTF-8, out-of-bounds) traps the call, which ends
-//! the instance.
+//! the instance; a malformed component value is refused as a bad value.
 
 use wasmtime::component::{Linker, WasmList, WasmStr};
 use wasmtime::{AsContextMut, StoreContextMut};
@@ -15,9 +15,10 @@ use wasmtime::{AsContextMut, StoreContextMut};
 use crate::bindings;
 use crate::budget::{FUEL_PER_CALL, HostLimitReached, HostWork, MAX_NAMES_PER_CALL};
 use crate::console::ConsoleLevel;
-use crate::ecs_api::{CallError, EcsError, EcsErrorKind, EcsHost};
+use crate::ecs_api::{CallError, EcsError, EcsErrorKind};
 use crate::error::Limit;
 use crate::host_state::HostState;
+use crate::world::Access;
 
 const CONSOLE: &str = "luabox:sandbox/console@0.1.0";
 const ECS: &str = "luabox:sandbox/ecs@0.1.0";
@@ -32,42 +33,68 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
         .instance(CONSOLE)?
         .func_wrap("log", |store, (level, message)| log(store, level, message))?;
     let mut ecs = linker.instance(ECS)?;
+    ecs.func_wrap("resolve", |mut store, (name,): (WasmStr,)| {
+        let name = read(&mut store, &name)?;
+        ecs_call(store, name.len(), |state, _| state.resolve(&name))
+    })?;
     ecs.func_wrap("spawn", |store, (components,)| spawn(store, components))?;
     ecs.func_wrap("despawn", |store, (entity,): (u64,)| {
-        ecs_call(store, 0, |host, work| host.despawn(entity, work))
+        ecs_call(store, 0, |state, work| state.world()?.despawn(entity, work))
     })?;
-    ecs.func_wrap("exists", |store, (entity,): (u64,)| exists(store, entity))?;
-    ecs.func_wrap("get", |mut store, (entity, name): (u64, WasmStr)| {
-        let name = read(&mut store, &name)?;
-        ecs_call(store, name.len(), |host, work| {
-            host.get(entity, &name, work)
+    ecs.func_wrap("exists", |store, (entity,): (u64,)| {
+        let (outcome,) = ecs_call(store, 0, |state, _| Ok(state.world()?.exists(entity)))?;
+        // With no world attached, nothing exists.
+        Ok((outcome.unwrap_or(false),))
+    })?;
+    ecs.func_wrap("get", |store, (entity, component): (u64, u32)| {
+        ecs_call(store, 0, |state, work| {
+            let access = state.access(component)?;
+            state.world()?.get(entity, access, work)
         })
     })?;
     ecs.func_wrap(
         "insert",
-        |mut store, (entity, name, value): (u64, WasmStr, WasmStr)| {
-            let name = read(&mut store, &name)?;
-            let value = read(&mut store, &value)?;
-            let bytes = name.len() + value.len();
-            ecs_call(store, bytes, |host, work| {
-                host.insert(entity, &name, value, work)
+        |mut store, (entity, component, value): (u64, u32, WasmList<u8>)| {
+            let value = bytes(&mut store, &value);
+            ecs_call(store, value.len(), |state, work| {
+                let access = state.access(component)?;
+                state.world()?.insert(entity, access, value, work)
             })
         },
     )?;
-    ecs.func_wrap("remove", |mut store, (entity, name): (u64, WasmStr)| {
-        let name = read(&mut store, &name)?;
-        ecs_call(store, name.len(), |host, work| {
-            host.remove(entity, &name, work)
+    ecs.func_wrap("remove", |store, (entity, component): (u64, u32)| {
+        ecs_call(store, 0, |state, _| {
+            let access = state.access(component)?;
+            state.world()?.remove(entity, access)
         })
     })?;
-    ecs.func_wrap("has", |mut store, (entity, name): (u64, WasmStr)| {
-        let name = read(&mut store, &name)?;
-        ecs_call(store, name.len(), |host, work| {
-            host.has(entity, &name, work)
+    ecs.func_wrap("has", |store, (entity, component): (u64, u32)| {
+        ecs_call(store, 0, |state, _| {
+            let access = state.access(component)?;
+            state.world()?.has(entity, access)
         })
     })?;
     ecs.func_wrap("query", |store, (with, without)| {
         query(store, with, without)
+    })?;
+    ecs.func_wrap("each-open", |mut store, (components,): (WasmList<u32>,)| {
+        if components.len() > MAX_NAMES_PER_CALL {
+            return refused(&mut store, too_many_names("ecs.each", components.len()));
+        }
+        let components = numbers(&mut store, &components);
+        ecs_call(store, 0, |state, work| {
+            let access = accesses(state, &components)?;
+            state.world()?.each_open(&access, work)
+        })
+    })?;
+    ecs.func_wrap("each-next", |store, (cursor, max): (u32, u32)| {
+        ecs_call(store, 0, |state, work| {
+            let page = state.world()?.each_next(cursor, max, work)?;
+            Ok(bindings::ecs::Page {
+                entities: page.entities,
+                values: page.values,
+            })
+        })
     })?;
     Ok(())
 }
@@ -78,12 +105,22 @@ fn read(store: &mut Store<'_>, text: &WasmStr) -> wasmtime::Result<String> {
     Ok(text.to_str(store.as_context_mut())?.into_owned())
 }
 
-/// Reads a list of names from the guest (its length already checked).
-fn read_names(store: &mut Store<'_>, list: &WasmList<WasmStr>) -> wasmtime::Result<Vec<String>> {
-    let texts: Vec<WasmStr> = list
-        .iter(store.as_context_mut())?
-        .collect::<Result<_, _>>()?;
-    texts.iter().map(|text| read(store, text)).collect()
+/// The guest's bytes, copied (bounded as strings are).
+fn bytes(store: &mut Store<'_>, list: &WasmList<u8>) -> Vec<u8> {
+    list.as_le_slice(store.as_context_mut()).to_vec()
+}
+
+/// The guest's numbers, copied (the caller checked the length).
+fn numbers(store: &mut Store<'_>, list: &WasmList<u32>) -> Vec<u32> {
+    list.as_le_slice(store.as_context_mut())
+        .iter()
+        .map(|number| u32::from_le(*number))
+        .collect()
+}
+
+/// What the script may do with each component number.
+fn accesses(state: &mut HostState, components: &[u32]) -> Result<Vec<Access>, CallError> {
+    components.iter().map(|id| state.access(*id)).collect()
 }
 
 fn too_many_names(what: &str, count: usize) -> EcsError {
@@ -101,20 +138,20 @@ fn too_many_names(what: &str, count: usize) -> EcsError {
 fn ecs_call<R>(
     mut store: Store<'_>,
     bytes: usize,
-    op: impl FnOnce(&mut dyn EcsHost, &mut HostWork) -> Result<R, CallError>,
+    op: impl FnOnce(&mut HostState, &mut HostWork) -> Result<R, CallError>,
 ) -> EcsResult<R> {
     let mut work = HostWork::new(store.get_fuel().ok(), store.data().deadline);
     let outcome = match work
         .charge(FUEL_PER_CALL)
         .and_then(|()| work.charge_bytes(bytes))
     {
-        Ok(()) => store.data_mut().with_ecs(|host| op(host, &mut work)),
+        Ok(()) => op(store.data_mut(), &mut work),
         Err(limit) => Err(CallError::Limit(limit)),
     };
     settle(&mut store, &work)?;
     match outcome {
         Ok(value) => Ok((Ok(value),)),
-        Err(CallError::Refused(error)) => Ok((Err(refuse(&mut store, error)),)),
+        Err(CallError::Refused(error)) => refused(&mut store, error),
         Err(CallError::Limit(limit)) => Err(limit.into()),
     }
 }
@@ -127,8 +164,8 @@ fn settle(store: &mut Store<'_>, work: &HostWork) -> wasmtime::Result<()> {
     Ok(())
 }
 
-/// The WIT error for a refusal; a permission refusal is counted.
-fn refuse(store: &mut Store<'_>, error: EcsError) -> WitEcsError {
+/// The call's answer for a refusal; a permission refusal is counted.
+fn refused<T>(store: &mut Store<'_>, error: EcsError) -> EcsResult<T> {
     if error.kind == EcsErrorKind::PermissionDenied {
         store.data_mut().record_denial(&error.message);
     }
@@ -141,55 +178,45 @@ fn refuse(store: &mut Store<'_>, error: EcsError) -> WitEcsError {
         EcsErrorKind::Unavailable => Wit::Unavailable,
         EcsErrorKind::TooManyWrites => Wit::TooManyWrites,
     };
-    WitEcsError {
+    Ok((Err(WitEcsError {
         kind,
         message: error.message,
-    }
+    }),))
 }
 
-fn spawn(mut store: Store<'_>, components: WasmList<(WasmStr, WasmStr)>) -> EcsResult<u64> {
+fn spawn(mut store: Store<'_>, components: WasmList<(u32, WasmList<u8>)>) -> EcsResult<u64> {
     if components.len() > MAX_NAMES_PER_CALL {
-        let error = too_many_names("ecs.spawn", components.len());
-        return Ok((Err(refuse(&mut store, error)),));
+        return refused(&mut store, too_many_names("ecs.spawn", components.len()));
     }
-    let pairs: Vec<(WasmStr, WasmStr)> = components
+    let lists: Vec<(u32, WasmList<u8>)> = components
         .iter(store.as_context_mut())?
         .collect::<Result<_, _>>()?;
-    let mut read_pairs = Vec::with_capacity(pairs.len());
-    for (name, value) in &pairs {
-        read_pairs.push((read(&mut store, name)?, read(&mut store, value)?));
-    }
-    let bytes = read_pairs
+    let values: Vec<(u32, Vec<u8>)> = lists
         .iter()
-        .map(|(name, value)| name.len() + value.len())
-        .sum();
-    ecs_call(store, bytes, |host, work| host.spawn(read_pairs, work))
+        .map(|(id, list)| (*id, bytes(&mut store, list)))
+        .collect();
+    let size = values.iter().map(|(_, value)| value.len()).sum();
+    ecs_call(store, size, |state, work| {
+        let components = values
+            .into_iter()
+            .map(|(id, value)| Ok((state.access(id)?, value)))
+            .collect::<Result<_, CallError>>()?;
+        state.world()?.spawn(components, work)
+    })
 }
 
-fn exists(store: Store<'_>, entity: u64) -> wasmtime::Result<(bool,)> {
-    let (outcome,) = ecs_call(store, 0, |host, work| host.exists(entity, work))?;
-    // With no world attached, nothing exists.
-    Ok((outcome.unwrap_or(false),))
-}
-
-fn query(
-    mut store: Store<'_>,
-    with: WasmList<WasmStr>,
-    without: WasmList<WasmStr>,
-) -> EcsResult<Vec<u64>> {
-    if with.len().saturating_add(without.len()) > MAX_NAMES_PER_CALL {
-        let error = too_many_names("ecs.query", with.len().saturating_add(without.len()));
-        return Ok((Err(refuse(&mut store, error)),));
+fn query(mut store: Store<'_>, with: WasmList<u32>, without: WasmList<u32>) -> EcsResult<Vec<u64>> {
+    let count = with.len().saturating_add(without.len());
+    if count > MAX_NAMES_PER_CALL {
+        return refused(&mut store, too_many_names("ecs.query", count));
     }
-    let mut with = read_names(&mut store, &with)?;
-    let mut without = read_names(&mut store, &without)?;
-    let bytes = with.iter().chain(&without).map(String::len).sum();
-    // A name given twice is checked once.
-    with.sort_unstable();
-    with.dedup();
-    without.sort_unstable();
-    without.dedup();
-    ecs_call(store, bytes, |host, work| host.query(&with, &without, work))
+    let with = numbers(&mut store, &with);
+    let without = numbers(&mut store, &without);
+    ecs_call(store, 0, |state, work| {
+        let with = accesses(state, &with)?;
+        let without = accesses(state, &without)?;
+        state.world()?.query(&with, &without, work)
+    })
 }
 
 fn log(

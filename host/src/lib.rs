@@ -43,6 +43,7 @@ mod host_state;
 mod imports;
 mod json_text;
 mod manager;
+mod msgpack;
 mod permissions;
 mod registry;
 mod scene;

@@ -33,7 +33,7 @@ pub enum ScriptStatus {
 
 /// One script: its source, its sandbox and its record.
 pub(crate) struct ManagedScript {
-    pub(crate) name: String,
+    pub(crate) name: Arc<str>,
     source: Vec<u8>,
     config: ScriptConfig,
     pub(crate) permissions: Arc<Permissions>,
@@ -142,7 +142,7 @@ impl ScriptManager {
         self.scripts.insert(
             id,
             ManagedScript {
-                name: name.to_string(),
+                name: Arc::from(name),
                 source,
                 config,
                 permissions: Arc::new(permissions),
@@ -188,7 +188,7 @@ impl ScriptManager {
         let source = source.into();
         let script = self.scripts.get(&id).ok_or_else(|| not_found(id))?;
         let (name, config, permissions) = (
-            script.name.clone(),
+            script.name.to_string(),
             script.config.clone(),
             Arc::clone(&script.permissions),
         );
@@ -238,7 +238,7 @@ impl ScriptManager {
 
     /// The script's name.
     pub fn name(&self, id: ScriptId) -> Option<&str> {
-        self.scripts.get(&id).map(|script| script.name.as_str())
+        self.scripts.get(&id).map(|script| &*script.name)
     }
 
     /// The script's status.
@@ -307,7 +307,7 @@ impl ScriptManager {
             return;
         }
         let (name, source, config, permissions) = (
-            script.name.clone(),
+            script.name.to_string(),
             script.source.clone(),
             script.config.clone(),
             Arc::clone(&script.permissions),

@@ -1,9 +1,11 @@
 //! Component types known to scripts, by name.
 //!
-//! A registered Rust type crosses as JSON through serde; a value that does not
-//! fit is rejected naming the field. Schema-less components (the CLI's scenes)
-//! are kept as JSON text in one [`JsonComponents`] component per entity.
+//! A registered Rust type crosses as MessagePack through serde, decoded
+//! straight into the type; a value that does not fit is rejected naming the
+//! field. Schema-less components (the CLI's scenes) are kept as JSON text in
+//! one [`JsonComponents`] component per entity.
 
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -17,10 +19,18 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::json_text::JsonText;
+use crate::msgpack;
 
 /// Schema-less components of one entity, by name, each kept as JSON text.
 #[derive(Component, Clone, Debug, Default, PartialEq)]
 pub struct JsonComponents(pub BTreeMap<String, JsonText>);
+
+/// A component value decoded from what a script sent, ready to insert.
+pub(crate) type Decoded = Box<dyn Any + Send + Sync>;
+
+/// The most bytes of JSON a schema-less value may become (its MessagePack is
+/// capped by the call's write budget; JSON is at most a few times larger).
+const MAX_SCHEMALESS_JSON: usize = 64 << 20;
 
 /// How one named component is read, checked, written and removed.
 trait ComponentKind: Send + Sync {
@@ -30,24 +40,16 @@ trait ComponentKind: Send + Sync {
     fn check(&self, value: &Value) -> Result<(), String>;
     fn insert(&self, world: &mut World, entity: Entity, value: Value);
     fn remove(&self, world: &mut World, entity: Entity);
-    /// The component as JSON text (the scripts' hot path: no value tree).
-    fn get_json(&self, entity: EntityRef<'_>) -> Option<String>;
-    /// Checks that the JSON text fits; the error names the field. The
-    /// entities the value refers to (as the component declares through
-    /// bevy's `map_entities`) are added to `entities`.
-    fn check_json(&self, json: &str, entities: &mut Vec<Entity>) -> Result<(), String>;
     /// The component as checked JSON text (for reports: no value tree).
     fn get_text(&self, entity: EntityRef<'_>) -> Option<JsonText>;
-    /// Sets the component from JSON text that [`ComponentKind::check_json`] accepted.
-    fn insert_json(&self, world: &mut World, entity: Entity, json: &str);
-}
-
-/// Deserialises `T` straight from JSON text; the error names the field.
-fn from_json<T: DeserializeOwned>(json: &str) -> Result<T, String> {
-    let mut text = serde_json::Deserializer::from_str(json);
-    let value = serde_path_to_error::deserialize(&mut text).map_err(describe_path_error)?;
-    text.end().map_err(|error| error.to_string())?;
-    Ok(value)
+    /// Appends the component as MessagePack; false when the entity lacks it.
+    fn encode(&self, entity: EntityRef<'_>, out: &mut Vec<u8>) -> bool;
+    /// Decodes a value a script sent; the error names the field. The
+    /// entities the value refers to (as the component declares through
+    /// bevy's `map_entities`) are added to `entities`.
+    fn decode(&self, bytes: &[u8], entities: &mut Vec<Entity>) -> Result<Decoded, String>;
+    /// Sets the component to a value [`ComponentKind::decode`] made.
+    fn insert_decoded(&self, world: &mut World, entity: Entity, value: Decoded);
 }
 
 struct Typed<T>(PhantomData<fn() -> T>);
@@ -87,28 +89,28 @@ where
         }
     }
 
-    fn get_json(&self, entity: EntityRef<'_>) -> Option<String> {
-        entity
-            .get::<T>()
-            .and_then(|component| serde_json::to_string(component).ok())
-    }
-
-    fn check_json(&self, json: &str, entities: &mut Vec<Entity>) -> Result<(), String> {
-        let mut value = from_json::<T>(json)?;
-        T::map_entities(&mut value, &mut CollectEntities(entities));
-        Ok(())
-    }
-
     fn get_text(&self, entity: EntityRef<'_>) -> Option<JsonText> {
         let text = serde_json::to_string(entity.get::<T>()?).ok()?;
         JsonText::parse_text(text).ok()
     }
 
-    fn insert_json(&self, world: &mut World, entity: Entity, json: &str) {
+    fn encode(&self, entity: EntityRef<'_>, out: &mut Vec<u8>) -> bool {
+        entity
+            .get::<T>()
+            .is_some_and(|component| msgpack::encode(component, out).is_ok())
+    }
+
+    fn decode(&self, bytes: &[u8], entities: &mut Vec<Entity>) -> Result<Decoded, String> {
+        let mut value = msgpack::decode::<T>(bytes)?;
+        T::map_entities(&mut value, &mut CollectEntities(entities));
+        Ok(Box::new(value))
+    }
+
+    fn insert_decoded(&self, world: &mut World, entity: Entity, value: Decoded) {
         if let (Ok(component), Ok(mut target)) =
-            (from_json::<T>(json), world.get_entity_mut(entity))
+            (value.downcast::<T>(), world.get_entity_mut(entity))
         {
-            target.insert(component);
+            target.insert(*component);
         }
     }
 }
@@ -181,25 +183,55 @@ impl ComponentKind for Schemaless {
         }
     }
 
-    fn get_json(&self, entity: EntityRef<'_>) -> Option<String> {
-        Some(self.get_text(entity)?.as_str().to_string())
-    }
-
-    /// Any single JSON value fits; checked without building a tree.
-    fn check_json(&self, json: &str, _entities: &mut Vec<Entity>) -> Result<(), String> {
-        from_json::<serde::de::IgnoredAny>(json).map(drop)
-    }
-
     fn get_text(&self, entity: EntityRef<'_>) -> Option<JsonText> {
         entity.get::<JsonComponents>()?.0.get(&self.0).cloned()
     }
 
-    fn insert_json(&self, world: &mut World, entity: Entity, json: &str) {
-        if let Ok(text) = JsonText::parse_text(json.to_string()) {
-            self.set(world, entity, text);
+    fn encode(&self, entity: EntityRef<'_>, out: &mut Vec<u8>) -> bool {
+        self.get_text(entity)
+            .is_some_and(|text| msgpack::from_json(&text, out).is_ok())
+    }
+
+    /// Any single value with string or integer map keys fits; kept as JSON.
+    fn decode(&self, bytes: &[u8], _entities: &mut Vec<Entity>) -> Result<Decoded, String> {
+        Ok(Box::new(msgpack::to_json(bytes, MAX_SCHEMALESS_JSON)?))
+    }
+
+    fn insert_decoded(&self, world: &mut World, entity: Entity, value: Decoded) {
+        if let Ok(text) = value.downcast::<JsonText>() {
+            self.set(world, entity, *text);
         }
     }
 }
+
+/// The registered kinds, in registration order (a kind's index never
+/// changes once given; registering a name again replaces its kind in place).
+#[derive(Default, Clone)]
+struct Kinds {
+    list: Vec<(String, Arc<dyn ComponentKind>)>,
+    index: HashMap<String, usize>,
+}
+
+impl Kinds {
+    fn set(&mut self, name: &str, kind: Arc<dyn ComponentKind>) {
+        match self.index.get(name) {
+            Some(&at) => self.list[at].1 = kind,
+            None => {
+                self.index.insert(name.to_string(), self.list.len());
+                self.list.push((name.to_string(), kind));
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&dyn ComponentKind> {
+        self.index.get(name).map(|&at| &*self.list[at].1)
+    }
+}
+
+/// A registered component as one script call uses it: its index in the
+/// registry the call was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct KindIndex(usize);
 
 /// The components scripts can name. Keep it in the world as a resource; the
 /// script system reads it there.
@@ -222,8 +254,9 @@ impl ComponentKind for Schemaless {
 #[derive(Resource, Default, Clone)]
 pub struct ComponentRegistry {
     /// Shared, so each script call holds the registry for the price of a
-    /// reference count.
-    kinds: Arc<HashMap<String, Arc<dyn ComponentKind>>>,
+    /// reference count; a change makes a new one (see
+    /// [`ComponentRegistry::generation`]).
+    kinds: Arc<Kinds>,
     /// Components that hide the entities carrying them from scripts, beyond
     /// the ones luabox always hides (see [`ComponentRegistry::hide_entities_with`]).
     hiding: Arc<Vec<ComponentIdOf>>,
@@ -235,14 +268,13 @@ impl ComponentRegistry {
     where
         T: Component<Mutability = Mutable> + Serialize + DeserializeOwned,
     {
-        Arc::make_mut(&mut self.kinds).insert(name.to_string(), Arc::new(Typed::<T>(PhantomData)));
+        Arc::make_mut(&mut self.kinds).set(name, Arc::new(Typed::<T>(PhantomData)));
         self
     }
 
     /// Makes a schema-less component `name` available: any JSON value fits.
     pub fn register_json(&mut self, name: &str) -> &mut Self {
-        Arc::make_mut(&mut self.kinds)
-            .insert(name.to_string(), Arc::new(Schemaless(name.to_string())));
+        Arc::make_mut(&mut self.kinds).set(name, Arc::new(Schemaless(name.to_string())));
         self
     }
 
@@ -276,14 +308,20 @@ impl ComponentRegistry {
         self.hiding.iter().filter_map(|resolve| resolve(world))
     }
 
+    /// Identifies this set of registrations: equal for clones, different
+    /// after any change. A [`KindIndex`] is valid for one generation.
+    pub(crate) fn generation(&self) -> usize {
+        Arc::as_ptr(&self.kinds) as usize
+    }
+
     /// Whether `name` is registered.
     pub fn contains(&self, name: &str) -> bool {
-        self.kinds.contains_key(name)
+        self.kinds.index.contains_key(name)
     }
 
     /// The registered names, sorted.
     pub fn names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.kinds.keys().map(String::as_str).collect();
+        let mut names: Vec<&str> = self.kinds.index.keys().map(String::as_str).collect();
         names.sort_unstable();
         names
     }
@@ -319,6 +357,7 @@ impl ComponentRegistry {
             return BTreeMap::new();
         };
         self.kinds
+            .list
             .iter()
             .filter_map(|(name, kind)| Some((name.clone(), kind.get(entity)?)))
             .collect()
@@ -332,23 +371,10 @@ impl ComponentRegistry {
         }
     }
 
-    /// [`ComponentRegistry::get`] as JSON text.
-    pub(crate) fn get_json(&self, world: &World, entity: Entity, name: &str) -> Option<String> {
-        let kind = self.kinds.get(name)?;
-        kind.get_json(world.get_entity(entity).ok()?)
-    }
-
-    /// [`ComponentRegistry::check`] for JSON text; the entities the value
-    /// refers to are added to `entities`.
-    pub(crate) fn check_json(
-        &self,
-        name: &str,
-        json: &str,
-        entities: &mut Vec<Entity>,
-    ) -> Result<(), String> {
-        match self.kinds.get(name) {
-            Some(kind) => kind.check_json(json, entities),
-            None => Err(format!("no component named `{name}` is registered")),
+    /// Removes the component `name` from `entity`, if it has it.
+    pub fn remove(&self, world: &mut World, entity: Entity, name: &str) {
+        if let Some(kind) = self.kinds.get(name) {
+            kind.remove(world, entity);
         }
     }
 
@@ -358,21 +384,76 @@ impl ComponentRegistry {
             return BTreeMap::new();
         };
         self.kinds
+            .list
             .iter()
             .filter_map(|(name, kind)| Some((name.clone(), kind.get_text(entity)?)))
             .collect()
     }
 
-    /// [`ComponentRegistry::insert`] from JSON text.
-    pub(crate) fn insert_json(&self, world: &mut World, entity: Entity, name: &str, json: &str) {
-        if let Some(kind) = self.kinds.get(name) {
-            kind.insert_json(world, entity, json);
+    /// The index of the component `name`, if registered.
+    pub(crate) fn index_of(&self, name: &str) -> Option<KindIndex> {
+        self.kinds.index.get(name).copied().map(KindIndex)
+    }
+
+    /// The name of the component at `index`.
+    pub(crate) fn name(&self, index: KindIndex) -> &str {
+        self.kinds
+            .list
+            .get(index.0)
+            .map_or("", |(name, _)| name.as_str())
+    }
+
+    fn kind(&self, index: KindIndex) -> Option<&dyn ComponentKind> {
+        self.kinds.list.get(index.0).map(|(_, kind)| &**kind)
+    }
+
+    /// Whether `entity` has the component at `index`.
+    pub(crate) fn has_at(&self, entity: EntityRef<'_>, index: KindIndex) -> bool {
+        self.kind(index).is_some_and(|kind| kind.has(entity))
+    }
+
+    /// Appends the component at `index` of `entity` as MessagePack; false
+    /// when the entity lacks it.
+    pub(crate) fn encode_at(
+        &self,
+        entity: EntityRef<'_>,
+        index: KindIndex,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        self.kind(index)
+            .is_some_and(|kind| kind.encode(entity, out))
+    }
+
+    /// Decodes a value a script sent for the component at `index`; the
+    /// entities it refers to are added to `entities`.
+    pub(crate) fn decode_at(
+        &self,
+        index: KindIndex,
+        bytes: &[u8],
+        entities: &mut Vec<Entity>,
+    ) -> Result<Decoded, String> {
+        match self.kind(index) {
+            Some(kind) => kind.decode(bytes, entities),
+            None => Err("no such component".into()),
         }
     }
 
-    /// Removes the component `name` from `entity`, if it has it.
-    pub fn remove(&self, world: &mut World, entity: Entity, name: &str) {
-        if let Some(kind) = self.kinds.get(name) {
+    /// Sets the component at `index` to a decoded value.
+    pub(crate) fn insert_at(
+        &self,
+        world: &mut World,
+        entity: Entity,
+        index: KindIndex,
+        value: Decoded,
+    ) {
+        if let Some(kind) = self.kind(index) {
+            kind.insert_decoded(world, entity, value);
+        }
+    }
+
+    /// Removes the component at `index` from `entity`, if it has it.
+    pub(crate) fn remove_at(&self, world: &mut World, entity: Entity, index: KindIndex) {
+        if let Some(kind) = self.kind(index) {
             kind.remove(world, entity);
         }
     }

@@ -2,20 +2,23 @@
 //! each script's `on_start`, `on_event` and `on_update` once per tick, in
 //! load order, each call as a transaction.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use bevy_ecs::component::Component;
 use bevy_ecs::entity::Entity;
 use bevy_ecs::resource::Resource;
-use bevy_ecs::world::{Mut, World};
-use serde_json::{Value, json};
+use bevy_ecs::world::World;
+use serde_json::Value;
 
 use crate::config::ScriptConfig;
 use crate::console::{ConsoleMessage, LogEntry, ScriptConsole};
 use crate::error::Result;
 use crate::manager::{ManagedScript, ScriptId, ScriptManager, ScriptStatus};
+use crate::msgpack;
 use crate::permissions::Permissions;
 use crate::registry::ComponentRegistry;
+use crate::visibility::Visibility;
 use crate::world::WorldCall;
 
 /// Marks an entity driven by a script.
@@ -134,7 +137,6 @@ impl ScriptSystem {
         let Some(mut manager) = world.remove_resource::<ScriptManager>() else {
             return true;
         };
-        let mut finished = true;
         let registry = world
             .get_resource::<ComponentRegistry>()
             .cloned()
@@ -144,123 +146,164 @@ impl ScriptSystem {
             clock.tick += 1;
             clock.tick
         };
-        let events = world
+        // Encoded once, for every script.
+        let events: Vec<(String, Vec<u8>)> = world
             .get_resource_mut::<ScriptEvents>()
             .map(|mut events| std::mem::take(&mut events.0))
-            .unwrap_or_default();
-        // The world is lent to each call by value; this stands in meanwhile.
-        let mut stand_in = World::new();
-        for id in manager.ids() {
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                finished = false;
-                break;
-            }
-            if let Some(script) = manager.script_mut(id) {
-                // Reports add this up per tick: it must count only this tick.
-                script.fuel_used = 0;
-                if script.is_disabled() {
-                    continue;
-                }
-            }
-            manager.restart_if_terminated(id);
-            let failed_restart_output = manager.take_failed_load_output();
-            let max_violations = manager.max_violations();
-            let Some(script) = manager.script_mut(id) else {
-                continue;
-            };
-            let console = world.get_resource_or_insert_with(ScriptConsole::default);
-            log_messages(console, script, failed_restart_output, tick);
-            if script.is_disabled() {
-                continue;
-            }
-            let mut calls: Vec<(&str, Vec<Value>)> = Vec::new();
-            if !script.started {
-                calls.push(("on_start", Vec::new()));
-            }
-            for (name, payload) in &events {
-                calls.push(("on_event", vec![json!(name), payload.clone()]));
-            }
-            calls.push(("on_update", vec![json!(dt)]));
-            for (function, args) in calls {
-                let lent = std::mem::replace(world, stand_in);
-                let (outcome, returned) = call_with_world(script, lent, &registry, function, &args);
-                stand_in = std::mem::replace(world, returned);
-                let output = script.instance.take_output();
-                let console = world.get_resource_or_insert_with(ScriptConsole::default);
-                log_messages(console, script, output, tick);
-                let failed = outcome.is_err();
-                match outcome {
-                    Ok(()) => {
-                        if function == "on_start" {
-                            script.started = true;
-                        }
-                        script.status = ScriptStatus::Active;
-                    }
-                    Err(error) => script.record_error(error),
-                }
-                script.violations += script.instance.take_violations();
-                if script.violations >= max_violations {
-                    script.status = ScriptStatus::Disabled {
-                        reason: format!(
-                            "{} permission violations (the limit is {max_violations})",
-                            script.violations
-                        ),
-                    };
-                }
-                if failed || script.is_disabled() {
-                    break;
-                }
-            }
-        }
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, payload)| {
+                let mut encoded = Vec::new();
+                // A JSON value always encodes.
+                let _ = msgpack::encode(&payload, &mut encoded);
+                (name, encoded)
+            })
+            .collect();
+        world.get_resource_or_insert_with(ScriptConsole::default);
+        let visibility = Visibility::of(world, &registry);
+        // The world is lent to the scripts' calls for the whole tick, in one
+        // `WorldCall` that each call borrows in turn (an empty world stands
+        // in meanwhile).
+        let lent = Box::new(WorldCall::new(std::mem::take(world), registry, visibility));
+        let (finished, lent) = run_scripts_once(&mut manager, lent, &events, dt, tick, deadline);
+        *world = lent.into_world();
         world.insert_resource(manager);
         finished
     }
 }
 
-/// Calls `function` with the world attached; commits or rolls back.
+/// Runs every script's callbacks for one tick against the lent world.
+/// Returns whether every script had its turn before `deadline`.
+fn run_scripts_once(
+    manager: &mut ScriptManager,
+    mut lent: Box<WorldCall>,
+    events: &[(String, Vec<u8>)],
+    dt: f64,
+    tick: u64,
+    deadline: Option<Instant>,
+) -> (bool, Box<WorldCall>) {
+    for id in manager.ids() {
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return (false, lent);
+        }
+        let max_violations = manager.max_violations();
+        let Some(script) = manager.script_mut(id) else {
+            continue;
+        };
+        // Reports add this up per tick: it must count only this tick.
+        script.fuel_used = 0;
+        if script.is_disabled() {
+            continue;
+        }
+        let script = if script.instance.terminated().is_some() {
+            manager.restart_if_terminated(id);
+            let failed_restart_output = manager.take_failed_load_output();
+            let Some(script) = manager.script_mut(id) else {
+                continue;
+            };
+            log_messages(lent.world_mut(), script, failed_restart_output, tick);
+            if script.is_disabled() {
+                continue;
+            }
+            script
+        } else {
+            script
+        };
+        let start = (!script.started).then_some(Callback::Start);
+        let events = events
+            .iter()
+            .map(|(name, payload)| Callback::Event(name, payload));
+        let calls = start
+            .into_iter()
+            .chain(events)
+            .chain([Callback::Update(dt)]);
+        for callback in calls {
+            let outcome;
+            (outcome, lent) = call_with_world(script, lent, callback);
+            let output = script.instance.take_output();
+            log_messages(lent.world_mut(), script, output, tick);
+            let failed = outcome.is_err();
+            match outcome {
+                Ok(()) => {
+                    if matches!(callback, Callback::Start) {
+                        script.started = true;
+                    }
+                    script.status = ScriptStatus::Active;
+                }
+                Err(error) => script.record_error(error),
+            }
+            script.violations += script.instance.take_violations();
+            if script.violations >= max_violations {
+                script.status = ScriptStatus::Disabled {
+                    reason: format!(
+                        "{} permission violations (the limit is {max_violations})",
+                        script.violations
+                    ),
+                };
+            }
+            if failed || script.is_disabled() {
+                break;
+            }
+        }
+    }
+    (true, lent)
+}
+
+/// A script callback the system calls.
+#[derive(Clone, Copy)]
+enum Callback<'a> {
+    Start,
+    /// An event's name and its payload (MessagePack).
+    Event(&'a str, &'a [u8]),
+    Update(f64),
+}
+
+/// Calls `callback` with the world lent to the script; commits its writes
+/// or rolls them back.
 fn call_with_world(
     script: &mut ManagedScript,
-    world: World,
-    registry: &ComponentRegistry,
-    function: &str,
-    args: &[Value],
-) -> (Result<()>, World) {
-    let call = WorldCall::new(
-        world,
-        registry.clone(),
-        script.permissions.clone(),
-        &script.name,
-        script.instance.limits().write_bytes,
+    mut lent: Box<WorldCall>,
+    callback: Callback<'_>,
+) -> (Result<()>, Box<WorldCall>) {
+    let write_bytes = script.instance.limits().write_bytes;
+    lent.begin(
+        Arc::clone(&script.permissions),
+        Arc::clone(&script.name),
+        write_bytes,
     );
-    script.instance.attach(Box::new(call));
-    let outcome = script.instance.call(function, args).map(drop);
+    // The instance holds the world for the call and gives it back after.
+    script.instance.attach(lent);
+    let outcome = match callback {
+        Callback::Start => script.instance.start(),
+        Callback::Event(name, payload) => script.instance.event_encoded(name, payload),
+        Callback::Update(dt) => script.instance.update(dt),
+    };
     script.fuel_used += script.instance.fuel_used();
-    let call = script
+    let mut lent = script
         .instance
         .detach()
-        .and_then(|host| host.into_any().downcast::<WorldCall>().ok())
-        // The instance holds exactly the WorldCall attached above, whatever
-        // the script did; only a bug in this crate could lose it.
+        // The instance holds exactly the world attached above, whatever the
+        // script did; only a bug in this crate could lose it.
         .expect("the world lent to a script call comes back");
-    let world = if outcome.is_ok() {
-        call.commit()
-    } else {
-        call.rollback()
-    };
-    (outcome, world)
+    lent.finish(outcome.is_ok());
+    (outcome, lent)
 }
 
 /// Moves a script's console messages into the world's console, tagged.
 fn log_messages(
-    mut console: Mut<'_, ScriptConsole>,
+    world: &mut World,
     script: &ManagedScript,
     messages: Vec<ConsoleMessage>,
     tick: u64,
 ) {
+    if messages.is_empty() {
+        return;
+    }
+    let mut console = world.get_resource_or_insert_with(ScriptConsole::default);
     let entity = script.instance.entity();
     for message in messages {
         console.push(LogEntry {
-            script: script.name.clone(),
+            script: script.name.to_string(),
             entity,
             level: message.level,
             text: message.text,

@@ -8,9 +8,13 @@
 //! returned normally. Otherwise [`WorldCall::rollback`] leaves the world as it
 //! was (entities the call spawned are burnt, so their ids never come back as
 //! other entities).
+//!
+//! Components arrive resolved ([`Access`]: an index into the registry and the
+//! script's permission bits), and values as MessagePack, decoded once into
+//! the component's type when they are sent: commit only moves them into the
+//! world.
 
-use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use bevy_ecs::entity::Entity;
@@ -19,107 +23,197 @@ use bevy_ecs::world::World;
 use crate::budget::{
     ENTITIES_PER_CLOCK_CHECK, FUEL_PER_ENTITY, FUEL_PER_NAME_CHECK, HostLimitReached, HostWork,
 };
-use crate::ecs_api::{CallError, EcsError, EcsErrorKind, EcsHost};
+use crate::ecs_api::{CallError, EcsError, EcsErrorKind};
 use crate::permissions::Permissions;
-use crate::registry::ComponentRegistry;
+use crate::registry::{ComponentRegistry, Decoded, KindIndex};
 use crate::visibility::{CascadeRefusal, Visibility};
 
-/// What one buffered write is charged on top of its name and value: the
-/// host's own bookkeeping for it (the write itself and its entry in the
-/// pending map), about 120 bytes measured with a counting allocator
-/// (`tests/host_memory`), rounded up generously.
+/// What one buffered write is charged on top of its value: the host's own
+/// bookkeeping for it (the write itself and its entry in the pending map),
+/// about 120 bytes measured with a counting allocator (`tests/host_memory`),
+/// rounded up generously.
 pub(crate) const WRITE_OVERHEAD_BYTES: usize = 256;
+
+/// The most entities one `each-next` page may hold.
+pub(crate) const MAX_PAGE: usize = 1_024;
 
 /// How much of a script-supplied name an error message quotes.
 const QUOTED_NAME_CHARS: usize = 64;
 
 /// `name` for an error message: cut short if long.
-fn quoted(name: &str) -> String {
+pub(crate) fn quoted(name: &str) -> String {
     match name.char_indices().nth(QUOTED_NAME_CHARS) {
         Some((cut, _)) => format!("{}… ({} bytes)", &name[..cut], name.len()),
         None => name.to_string(),
     }
 }
 
+/// A component as one script may use it: where it is in the registry and
+/// what the script's permissions allow. Resolved once per sandbox (per
+/// registry generation), then carried by number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Access {
+    pub(crate) index: KindIndex,
+    pub(crate) read: bool,
+    pub(crate) write: bool,
+}
+
 /// One buffered write, applied in order on commit.
 enum Write {
     Spawn(Entity),
     Despawn(Entity),
-    Insert(Entity, String, Arc<str>),
-    Remove(Entity, String),
+    Insert(Entity, KindIndex, Decoded),
+    Remove(Entity, KindIndex),
 }
 
-/// The world, lent to one call of one script.
+/// An `ecs.each` iteration: the entities that matched when it began.
+struct Cursor {
+    components: Vec<KindIndex>,
+    entities: Vec<Entity>,
+    next: usize,
+}
+
+/// One page of an `ecs.each` iteration.
+pub(crate) struct Page {
+    pub(crate) entities: Vec<u64>,
+    /// One MessagePack value per component per entity, in order.
+    pub(crate) values: Vec<u8>,
+}
+
+/// The world, lent to the scripts' calls of one tick: each call borrows it
+/// in turn ([`WorldCall::begin`], [`WorldCall::finish`]), so the world moves
+/// once per tick and the call's buffers keep their capacity.
 pub(crate) struct WorldCall {
     world: World,
     registry: ComponentRegistry,
     visibility: Visibility,
     permissions: Arc<Permissions>,
-    script: String,
+    script: Arc<str>,
     writes: Vec<Write>,
-    /// Bytes the buffered writes hold, and the most they may.
-    write_bytes: usize,
-    max_write_bytes: usize,
-    /// Pending component values as JSON text: `Some` for an insert, `None`
-    /// for a removal.
-    pending: BTreeMap<Entity, BTreeMap<String, Option<Arc<str>>>>,
+    /// Bytes the call holds on the host (buffered writes, iteration
+    /// cursors), and the most it may.
+    held_bytes: usize,
+    max_held_bytes: usize,
+    /// Pending component values (MessagePack, as the script sent them):
+    /// `Some` for an insert, `None` for a removal.
+    pending: HashMap<(Entity, KindIndex), Option<Box<[u8]>>>,
     spawned: BTreeSet<Entity>,
-    despawned: BTreeSet<Entity>,
+    despawned: HashSet<Entity>,
+    cursors: Vec<Cursor>,
 }
 
 impl WorldCall {
-    pub(crate) fn new(
-        world: World,
-        registry: ComponentRegistry,
-        permissions: Arc<Permissions>,
-        script: &str,
-        max_write_bytes: usize,
-    ) -> Self {
+    /// Lends `world` for one tick: `registry` and `visibility` hold for every
+    /// call in it.
+    pub(crate) fn new(world: World, registry: ComponentRegistry, visibility: Visibility) -> Self {
         WorldCall {
-            visibility: Visibility::of(&world, &registry),
             world,
             registry,
-            permissions,
-            script: script.to_string(),
+            visibility,
+            permissions: Arc::new(Permissions::default()),
+            script: Arc::from(""),
             writes: Vec::new(),
-            write_bytes: 0,
-            max_write_bytes,
-            pending: BTreeMap::new(),
+            held_bytes: 0,
+            max_held_bytes: 0,
+            pending: HashMap::new(),
             spawned: BTreeSet::new(),
-            despawned: BTreeSet::new(),
+            despawned: HashSet::new(),
+            cursors: Vec::new(),
         }
     }
 
-    /// Applies the call's writes and gives the world back.
-    pub(crate) fn commit(mut self) -> World {
-        for write in std::mem::take(&mut self.writes) {
+    /// Starts a call of `script` with its permissions and its write budget.
+    pub(crate) fn begin(
+        &mut self,
+        permissions: Arc<Permissions>,
+        script: Arc<str>,
+        max_held_bytes: usize,
+    ) {
+        self.permissions = permissions;
+        self.script = script;
+        self.max_held_bytes = max_held_bytes;
+        self.held_bytes = 0;
+    }
+
+    /// Ends the current call: applies its writes when it returned normally
+    /// (`commit`), else drops them and burns the entities it spawned.
+    pub(crate) fn finish(&mut self, commit: bool) {
+        if commit {
+            self.commit();
+        } else {
+            self.rollback();
+        }
+        self.writes.clear();
+        self.pending.clear();
+        self.spawned.clear();
+        self.despawned.clear();
+        self.cursors.clear();
+        self.held_bytes = 0;
+    }
+
+    /// The world, between calls.
+    pub(crate) fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    /// Gives the world back at the end of the tick.
+    pub(crate) fn into_world(self) -> World {
+        self.world
+    }
+
+    /// The generation of the registry this call resolves names against.
+    pub(crate) fn registry_generation(&self) -> usize {
+        self.registry.generation()
+    }
+
+    /// Applies the call's writes, in order.
+    fn commit(&mut self) {
+        let WorldCall {
+            world,
+            registry,
+            writes,
+            ..
+        } = self;
+        for write in writes.drain(..) {
             match write {
                 Write::Spawn(entity) => {
-                    let _ = self.world.spawn_empty_at(entity);
+                    let _ = world.spawn_empty_at(entity);
                 }
                 Write::Despawn(entity) => {
-                    self.world.despawn(entity);
+                    world.despawn(entity);
                 }
-                Write::Insert(entity, name, json) => {
-                    self.registry
-                        .insert_json(&mut self.world, entity, &name, &json);
+                Write::Insert(entity, index, value) => {
+                    registry.insert_at(world, entity, index, value);
                 }
-                Write::Remove(entity, name) => self.registry.remove(&mut self.world, entity, &name),
+                Write::Remove(entity, index) => registry.remove_at(world, entity, index),
             }
         }
-        self.world
     }
 
-    /// Drops the call's writes and gives the world back unchanged.
-    pub(crate) fn rollback(mut self) -> World {
-        for entity in std::mem::take(&mut self.spawned) {
+    /// Leaves the world as it was before the call.
+    fn rollback(&mut self) {
+        for entity in &self.spawned {
             // The id was handed to the script: spawn and despawn it so its
             // generation moves on and it can never name another entity.
-            if self.world.spawn_empty_at(entity).is_ok() {
-                self.world.despawn(entity);
+            if self.world.spawn_empty_at(*entity).is_ok() {
+                self.world.despawn(*entity);
             }
         }
-        self.world
+    }
+
+    /// The component `name` as this script may use it.
+    pub(crate) fn resolve(&self, name: &str) -> Result<Access, EcsError> {
+        let index = self.registry.index_of(name).ok_or_else(|| {
+            EcsError::new(
+                EcsErrorKind::UnknownComponent,
+                format!("no component named `{}` is registered", quoted(name)),
+            )
+        })?;
+        Ok(Access {
+            index,
+            read: self.permissions.may_read(name),
+            write: self.permissions.may_write(name),
+        })
     }
 
     fn denied(&self, what: String) -> EcsError {
@@ -129,93 +223,81 @@ impl WorldCall {
         )
     }
 
-    fn check_read(&self, name: &str) -> Result<(), EcsError> {
-        self.check_access(name, self.permissions.may_read(name), "read")
-    }
-
-    fn check_write(&self, name: &str) -> Result<(), EcsError> {
-        self.check_access(name, self.permissions.may_write(name), "write")
-    }
-
-    /// An unknown name is reported as such before permissions are looked at.
-    fn check_access(&self, name: &str, allowed: bool, verb: &str) -> Result<(), EcsError> {
-        self.check_known(name)?;
-        if allowed {
-            Ok(())
-        } else {
-            Err(self.denied(format!("{verb} {}", quoted(name))))
+    fn check_read(&self, access: Access) -> Result<(), EcsError> {
+        if access.read {
+            return Ok(());
         }
+        Err(self.denied(format!("read {}", self.registry.name(access.index))))
     }
 
-    fn check_known(&self, name: &str) -> Result<(), EcsError> {
-        if self.registry.contains(name) {
-            Ok(())
-        } else {
-            Err(EcsError::new(
-                EcsErrorKind::UnknownComponent,
-                format!("no component named `{}` is registered", quoted(name)),
-            ))
+    fn check_write(&self, access: Access) -> Result<(), EcsError> {
+        if access.write {
+            return Ok(());
         }
+        Err(self.denied(format!("write {}", self.registry.name(access.index))))
     }
 
-    /// Counts `bytes` more of buffered writes (plus the bookkeeping of one
+    /// Counts `bytes` more held for the call (plus the bookkeeping of one
     /// write), refusing once the call would hold more than its cap.
     fn reserve(&mut self, bytes: usize) -> Result<(), EcsError> {
         let total = self
-            .write_bytes
+            .held_bytes
             .saturating_add(bytes)
             .saturating_add(WRITE_OVERHEAD_BYTES);
-        if total > self.max_write_bytes {
+        if total > self.max_held_bytes {
             return Err(EcsError::new(
                 EcsErrorKind::TooManyWrites,
                 format!(
                     "{}: too many writes in one call: they would hold more than {} bytes \
                      (Limits::write_bytes)",
-                    self.script, self.max_write_bytes
+                    self.script, self.max_held_bytes
                 ),
             ));
         }
-        self.write_bytes = total;
+        self.held_bytes = total;
         Ok(())
     }
 
-    /// Checks a component value sent by the script, including every entity
+    /// Decodes a component value sent by the script and checks every entity
     /// it refers to.
-    fn check_value(&self, name: &str, json: &str) -> Result<(), EcsError> {
+    fn decode(&self, index: KindIndex, bytes: &[u8]) -> Result<Decoded, EcsError> {
         let bad = |detail: String| {
             EcsError::new(
                 EcsErrorKind::BadValue,
-                format!("{}: bad value for component {name}: {detail}", self.script),
+                format!(
+                    "{}: bad value for component {}: {detail}",
+                    self.script,
+                    self.registry.name(index)
+                ),
             )
         };
         let mut entities = Vec::new();
-        self.registry
-            .check_json(name, json, &mut entities)
+        let value = self
+            .registry
+            .decode_at(index, bytes, &mut entities)
             .map_err(bad)?;
         match entities.into_iter().find(|entity| !self.is_alive(*entity)) {
             Some(entity) => Err(bad(format!(
                 "it refers to entity {}, which does not exist",
                 entity.to_bits()
             ))),
-            None => Ok(()),
+            None => Ok(value),
         }
     }
 
-    /// The call's pending write of `name` on `entity`, if any.
-    fn pending(&self, entity: Entity, name: &str) -> Option<&Option<Arc<str>>> {
-        self.pending.get(&entity)?.get(name)
-    }
-
-    /// Buffers a write of `name` on `entity` (`None` removes it).
-    fn buffer(&mut self, entity: Entity, name: &str, json: Option<Arc<str>>) {
-        self.writes.push(match &json {
-            Some(json) => Write::Insert(entity, name.to_string(), Arc::clone(json)),
-            None => Write::Remove(entity, name.to_string()),
-        });
-        self.pending
-            .entry(entity)
-            .or_default()
-            .insert(name.to_string(), json);
+    /// Buffers an insert (the value decoded and as sent) or a removal.
+    fn buffer(&mut self, entity: Entity, index: KindIndex, value: Option<(Decoded, Vec<u8>)>) {
+        match value {
+            Some((decoded, bytes)) => {
+                self.writes.push(Write::Insert(entity, index, decoded));
+                self.pending
+                    .insert((entity, index), Some(bytes.into_boxed_slice()));
+            }
+            None => {
+                self.writes.push(Write::Remove(entity, index));
+                self.pending.insert((entity, index), None);
+            }
+        }
     }
 
     /// Whether `entity` exists for the script: spawned by this call, or in
@@ -240,52 +322,94 @@ impl WorldCall {
             })
     }
 
-    /// A component as the call sees it (JSON text): its pending value first.
-    fn current(&self, entity: Entity, name: &str) -> Option<String> {
-        match self.pending(entity, name) {
-            Some(pending) => pending.as_deref().map(String::from),
-            None if self.spawned.contains(&entity) => None,
-            None => self.registry.get_json(&self.world, entity, name),
+    /// Appends a component as the call sees it (its pending value first);
+    /// false when the entity lacks it.
+    fn current(&self, entity: Entity, index: KindIndex, out: &mut Vec<u8>) -> bool {
+        match self.pending.get(&(entity, index)) {
+            Some(Some(bytes)) => {
+                out.extend_from_slice(bytes);
+                true
+            }
+            Some(None) => false,
+            None if self.spawned.contains(&entity) => false,
+            None => self
+                .world
+                .get_entity(entity)
+                .is_ok_and(|found| self.registry.encode_at(found, index, out)),
         }
     }
 
-    fn has_now(&self, entity: Entity, name: &str) -> bool {
-        match self.pending(entity, name) {
+    fn has_now(&self, entity: Entity, index: KindIndex) -> bool {
+        match self.pending.get(&(entity, index)) {
             Some(pending) => pending.is_some(),
             None if self.spawned.contains(&entity) => false,
-            None => self.registry.has(&self.world, entity, name),
+            None => self
+                .world
+                .get_entity(entity)
+                .is_ok_and(|found| self.registry.has_at(found, index)),
         }
     }
-}
 
-impl EcsHost for WorldCall {
-    fn spawn(
+    /// The live entities (this call's spawns first, then the world's) that
+    /// have every `with` component and no `without` one, in id order.
+    fn matching(
+        &self,
+        with: &[KindIndex],
+        without: &[KindIndex],
+        work: &mut HostWork,
+    ) -> Result<Vec<Entity>, HostLimitReached> {
+        let per_entity = FUEL_PER_ENTITY.saturating_add(
+            FUEL_PER_NAME_CHECK.saturating_mul((with.len() + without.len()) as u64),
+        );
+        let world_entities = self.visibility.visible_entities(&self.world);
+        let candidates = self.spawned.iter().copied().chain(world_entities);
+        let mut found = Vec::new();
+        for (visited, entity) in candidates.enumerate() {
+            work.charge(per_entity)?;
+            if visited % ENTITIES_PER_CLOCK_CHECK == 0 {
+                work.check_clock()?;
+            }
+            if !self.despawned.contains(&entity)
+                && with.iter().all(|index| self.has_now(entity, *index))
+                && !without.iter().any(|index| self.has_now(entity, *index))
+            {
+                found.push(entity);
+            }
+        }
+        found.sort_by_key(|entity| (entity.index(), entity.generation().to_bits()));
+        found.dedup();
+        Ok(found)
+    }
+
+    pub(crate) fn spawn(
         &mut self,
-        components: Vec<(String, String)>,
+        components: Vec<(Access, Vec<u8>)>,
         _work: &mut HostWork,
     ) -> Result<u64, CallError> {
         if !self.permissions.spawn {
             return Err(self.denied("spawn entities".into()).into());
         }
-        for (name, json) in &components {
-            self.check_write(name)?;
-            self.check_value(name, json)?;
+        let mut decoded = Vec::with_capacity(components.len());
+        for (access, bytes) in components {
+            self.check_write(access)?;
+            let value = self.decode(access.index, &bytes)?;
+            decoded.push((access.index, value, bytes));
         }
-        let bytes: usize = components
+        let bytes: usize = decoded
             .iter()
-            .map(|(name, json)| name.len() + json.len() + WRITE_OVERHEAD_BYTES)
+            .map(|(_, _, bytes)| 2 * bytes.len() + WRITE_OVERHEAD_BYTES)
             .sum();
         self.reserve(bytes)?;
         let entity = self.world.entity_allocator().alloc();
         self.spawned.insert(entity);
         self.writes.push(Write::Spawn(entity));
-        for (name, json) in components {
-            self.buffer(entity, &name, Some(json.into()));
+        for (index, value, bytes) in decoded {
+            self.buffer(entity, index, Some((value, bytes)));
         }
         Ok(entity.to_bits())
     }
 
-    fn despawn(&mut self, bits: u64, work: &mut HostWork) -> Result<(), CallError> {
+    pub(crate) fn despawn(&mut self, bits: u64, work: &mut HostWork) -> Result<(), CallError> {
         if !self.permissions.despawn {
             return Err(self.denied("despawn entities".into()).into());
         }
@@ -321,86 +445,158 @@ impl EcsHost for WorldCall {
         Ok(())
     }
 
-    fn exists(&mut self, bits: u64, _work: &mut HostWork) -> Result<bool, CallError> {
-        Ok(self.live_entity(bits).is_ok())
+    pub(crate) fn exists(&mut self, bits: u64) -> bool {
+        self.live_entity(bits).is_ok()
     }
 
-    fn get(
+    pub(crate) fn get(
         &mut self,
         bits: u64,
-        name: &str,
+        access: Access,
         work: &mut HostWork,
-    ) -> Result<Option<String>, CallError> {
-        self.check_read(name)?;
+    ) -> Result<Option<Vec<u8>>, CallError> {
+        self.check_read(access)?;
         let entity = self.live_entity(bits)?;
-        let value = self.current(entity, name);
-        work.charge_bytes(value.as_ref().map_or(0, String::len))?;
-        Ok(value)
+        let mut value = Vec::with_capacity(64);
+        if !self.current(entity, access.index, &mut value) {
+            return Ok(None);
+        }
+        work.charge_bytes(value.len())?;
+        Ok(Some(value))
     }
 
-    fn insert(
+    pub(crate) fn insert(
         &mut self,
         bits: u64,
-        name: &str,
-        json: String,
+        access: Access,
+        bytes: Vec<u8>,
         _work: &mut HostWork,
     ) -> Result<(), CallError> {
-        self.check_write(name)?;
-        self.check_value(name, &json)?;
+        self.check_write(access)?;
+        let value = self.decode(access.index, &bytes)?;
         let entity = self.live_entity(bits)?;
-        self.reserve(name.len() + json.len())?;
-        self.buffer(entity, name, Some(json.into()));
+        self.reserve(2 * bytes.len())?;
+        self.buffer(entity, access.index, Some((value, bytes)));
         Ok(())
     }
 
-    fn remove(&mut self, bits: u64, name: &str, _work: &mut HostWork) -> Result<(), CallError> {
-        self.check_write(name)?;
+    pub(crate) fn remove(&mut self, bits: u64, access: Access) -> Result<(), CallError> {
+        self.check_write(access)?;
         let entity = self.live_entity(bits)?;
-        self.reserve(name.len())?;
-        self.buffer(entity, name, None);
+        self.reserve(0)?;
+        self.buffer(entity, access.index, None);
         Ok(())
     }
 
-    fn has(&mut self, bits: u64, name: &str, _work: &mut HostWork) -> Result<bool, CallError> {
-        self.check_read(name)?;
+    pub(crate) fn has(&mut self, bits: u64, access: Access) -> Result<bool, CallError> {
+        self.check_read(access)?;
         let entity = self.live_entity(bits)?;
-        Ok(self.has_now(entity, name))
+        Ok(self.has_now(entity, access.index))
     }
 
-    fn query(
+    pub(crate) fn query(
         &mut self,
-        with: &[String],
-        without: &[String],
+        with: &[Access],
+        without: &[Access],
         work: &mut HostWork,
     ) -> Result<Vec<u64>, CallError> {
-        for name in with.iter().chain(without) {
-            self.check_read(name)?;
+        for access in with.iter().chain(without) {
+            self.check_read(*access)?;
         }
-        let per_entity = FUEL_PER_ENTITY.saturating_add(
-            FUEL_PER_NAME_CHECK.saturating_mul((with.len() + without.len()) as u64),
-        );
-        let world_entities = self.visibility.visible_entities(&self.world);
-        let candidates = self.spawned.iter().copied().chain(world_entities);
-        let mut found = Vec::new();
-        for (visited, entity) in candidates.enumerate() {
-            work.charge(per_entity)?;
-            if visited % ENTITIES_PER_CLOCK_CHECK == 0 {
-                work.check_clock()?;
-            }
-            if !self.despawned.contains(&entity)
-                && with.iter().all(|name| self.has_now(entity, name))
-                && !without.iter().any(|name| self.has_now(entity, name))
-            {
-                found.push(entity);
-            }
-        }
-        found.sort_by_key(|entity| (entity.index(), entity.generation().to_bits()));
-        found.dedup();
+        let indices = |list: &[Access]| {
+            let mut indices: Vec<KindIndex> = list.iter().map(|access| access.index).collect();
+            // A component given twice is checked once.
+            indices.sort_unstable();
+            indices.dedup();
+            indices
+        };
+        let found = self.matching(&indices(with), &indices(without), work)?;
         Ok(found.into_iter().map(Entity::to_bits).collect())
     }
 
-    fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        self
+    /// Starts an `ecs.each` iteration; returns its cursor.
+    pub(crate) fn each_open(
+        &mut self,
+        components: &[Access],
+        work: &mut HostWork,
+    ) -> Result<u32, CallError> {
+        for access in components {
+            self.check_read(*access)?;
+        }
+        let mut distinct: Vec<KindIndex> = components.iter().map(|access| access.index).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let entities = self.matching(&distinct, &[], work)?;
+        self.reserve(entities.len().saturating_mul(size_of::<Entity>()))?;
+        let cursor = u32::try_from(self.cursors.len()).unwrap_or(u32::MAX);
+        self.cursors.push(Cursor {
+            components: components.iter().map(|access| access.index).collect(),
+            entities,
+            next: 0,
+        });
+        Ok(cursor)
+    }
+
+    /// The next page of at most `max` entities of an `ecs.each` iteration,
+    /// skipping entities that this call has since despawned or stripped.
+    pub(crate) fn each_next(
+        &mut self,
+        cursor: u32,
+        max: u32,
+        work: &mut HostWork,
+    ) -> Result<Page, CallError> {
+        let unknown = || {
+            EcsError::new(
+                EcsErrorKind::BadValue,
+                format!("no iteration {cursor} in this call (an ecs.each ends with its call)"),
+            )
+        };
+        let at = usize::try_from(cursor).map_err(|_| unknown())?;
+        let mut cursor = match self.cursors.get_mut(at) {
+            Some(cursor) => std::mem::replace(
+                cursor,
+                Cursor {
+                    components: Vec::new(),
+                    entities: Vec::new(),
+                    next: 0,
+                },
+            ),
+            None => return Err(unknown().into()),
+        };
+        let max = usize::try_from(max).unwrap_or(MAX_PAGE).min(MAX_PAGE);
+        let mut page = Page {
+            entities: Vec::with_capacity(max.min(cursor.entities.len() - cursor.next)),
+            values: Vec::new(),
+        };
+        let per_entity = FUEL_PER_ENTITY
+            .saturating_add(FUEL_PER_NAME_CHECK.saturating_mul(cursor.components.len() as u64));
+        let mut outcome = Ok(());
+        while page.entities.len() < max && cursor.next < cursor.entities.len() {
+            let entity = cursor.entities[cursor.next];
+            cursor.next += 1;
+            if let Err(limit) = work.charge(per_entity) {
+                outcome = Err(limit);
+                break;
+            }
+            if !self.is_alive(entity)
+                || !cursor
+                    .components
+                    .iter()
+                    .all(|index| self.has_now(entity, *index))
+            {
+                continue;
+            }
+            for index in &cursor.components {
+                self.current(entity, *index, &mut page.values);
+            }
+            page.entities.push(entity.to_bits());
+        }
+        if let Some(slot) = self.cursors.get_mut(at) {
+            *slot = cursor;
+        }
+        outcome?;
+        work.charge_bytes(page.values.len())?;
+        Ok(page)
     }
 }
 

@@ -713,3 +713,176 @@ fn what_a_script_printed_before_failing_to_load_reaches_the_console() {
         .collect();
     assert_eq!(lines, [("broken.lua", "before the error")]);
 }
+
+#[test]
+fn each_iterates_entities_with_all_components_across_pages() {
+    let mut world = world();
+    let mut movers = Vec::new();
+    for i in 0..600 {
+        let entity = world
+            .spawn((
+                Position {
+                    x: f64::from(i),
+                    y: 0.0,
+                },
+                Velocity { x: 1.0, y: 2.0 },
+            ))
+            .id();
+        movers.push(entity);
+    }
+    // Without Velocity: not visited.
+    let still = world.spawn(Position { x: -1.0, y: -1.0 }).id();
+    let own = world.spawn_empty().id();
+    let source = "function on_update(dt)
+        local count, order = 0, {}
+        for e, p, v in ecs.each('Position', 'Velocity') do
+            count = count + 1
+            order[#order + 1] = e
+            ecs.insert(e, 'Position', {x = p.x + v.x * dt, y = p.y + v.y * dt})
+        end
+        local listed = ecs.query('Position', 'Velocity')
+        local same = #listed == #order
+        for i = 1, #listed do same = same and listed[i] == order[i] end
+        print(count, same)
+    end";
+    let permissions = Permissions::default()
+        .read(["Position", "Velocity"])
+        .write(["Position"]);
+    let id = attach(&mut world, own, source, permissions);
+    ScriptSystem::tick(&mut world, 0.5);
+    assert_eq!(last_error(&world, id), "");
+    let printed: Vec<String> = world
+        .resource::<ScriptConsole>()
+        .messages()
+        .map(|entry| entry.text.clone())
+        .collect();
+    assert_eq!(printed, ["600\ttrue"]);
+    for (i, entity) in movers.iter().enumerate() {
+        assert_eq!(
+            world.get::<Position>(*entity),
+            Some(&Position {
+                x: i as f64 + 0.5,
+                y: 1.0
+            })
+        );
+    }
+    assert_eq!(
+        world.get::<Position>(still),
+        Some(&Position { x: -1.0, y: -1.0 })
+    );
+}
+
+#[test]
+fn each_skips_what_the_call_removed_and_checks_permissions() {
+    let mut world = world();
+    for i in 0..600 {
+        world.spawn((
+            Position {
+                x: f64::from(i),
+                y: 0.0,
+            },
+            Velocity { x: 0.0, y: 0.0 },
+        ));
+    }
+    let own = world.spawn_empty().id();
+    // Values are read a page (256 entities) at a time: an entity the loop
+    // despawns is skipped if its page comes later.
+    let source = "function on_update()
+        local all = ecs.query('Position')
+        ecs.despawn(all[1])
+        local seen, first = 0, true
+        for e, p in ecs.each('Position') do
+            seen = seen + 1
+            if first then ecs.despawn(all[400]) first = false end
+        end
+        print('seen', seen)
+        print(pcall(ecs.each, 'Frozen'))
+        print(pcall(ecs.each, 'Nope'))
+        print(pcall(ecs.each))
+    end";
+    let permissions = Permissions::default()
+        .read(["Position", "Velocity"])
+        .write(["Position"])
+        .spawn_and_despawn();
+    let id = attach(&mut world, own, source, permissions);
+    world.resource_mut::<ScriptManager>().set_max_violations(10);
+    ScriptSystem::tick(&mut world, 0.1);
+    assert_eq!(last_error(&world, id), "");
+    let printed: Vec<String> = world
+        .resource::<ScriptConsole>()
+        .messages()
+        .map(|entry| entry.text.clone())
+        .collect();
+    assert_eq!(printed[0], "seen\t598");
+    assert!(
+        printed[1].starts_with("false\tpermission denied: script.lua may not read Frozen"),
+        "{printed:?}"
+    );
+    assert!(
+        printed[2].contains("no component named `Nope` is registered"),
+        "{printed:?}"
+    );
+    assert!(
+        printed[3].contains("name at least one component"),
+        "{printed:?}"
+    );
+}
+
+#[test]
+fn an_iterator_kept_past_its_call_fails_cleanly() {
+    let mut world = world();
+    world.spawn(Position { x: 1.0, y: 0.0 });
+    let own = world.spawn_empty().id();
+    let source = "local n = 0
+        function on_update()
+            n = n + 1
+            if n == 1 then kept = ecs.each('Position') else kept() end
+        end";
+    let permissions = Permissions::default().read(["Position"]);
+    let id = attach(&mut world, own, source, permissions);
+    ScriptSystem::tick(&mut world, 0.1);
+    assert_eq!(last_error(&world, id), "");
+    ScriptSystem::tick(&mut world, 0.1);
+    assert!(
+        last_error(&world, id).contains("an ecs.each ends with its call"),
+        "{}",
+        last_error(&world, id)
+    );
+}
+
+#[test]
+fn component_names_resolve_again_when_the_registry_changes() {
+    let mut world = world();
+    let own = world.spawn(Counter(1)).id();
+    let source = "function on_update()
+        print(pcall(ecs.get, entity, 'Later'))
+        print(ecs.get(entity, 'Counter'))
+    end";
+    let permissions = Permissions::default().read(["Counter", "Later"]);
+    let id = attach(&mut world, own, source, permissions);
+    ScriptSystem::tick(&mut world, 0.1);
+    // Registered after the script first asked: an unknown name is not
+    // remembered, and a new registry is resolved against anew.
+    world
+        .resource_mut::<ComponentRegistry>()
+        .register_json("Later");
+    world.entity_mut(own).insert(luabox::JsonComponents(
+        [(
+            "Later".to_string(),
+            luabox::JsonText::parse_text("\"now\"".into()).unwrap(),
+        )]
+        .into(),
+    ));
+    ScriptSystem::tick(&mut world, 0.1);
+    assert_eq!(last_error(&world, id), "");
+    let printed: Vec<String> = world
+        .resource::<ScriptConsole>()
+        .messages()
+        .map(|entry| entry.text.clone())
+        .collect();
+    assert!(
+        printed[0].contains("no component named `Later` is registered"),
+        "{printed:?}"
+    );
+    assert_eq!(&printed[1..], ["1", "true\tnow", "1"]);
+}
