@@ -14,11 +14,12 @@
 //! the component's type when they are sent: commit only moves them into the
 //! world.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bevy_ecs::entity::Entity;
 use bevy_ecs::world::World;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::budget::{
     ENTITIES_PER_CLOCK_CHECK, FUEL_PER_ENTITY, FUEL_PER_NAME_CHECK, HostLimitReached, HostWork,
@@ -96,9 +97,9 @@ pub(crate) struct WorldCall {
     max_held_bytes: usize,
     /// Pending component values (MessagePack, as the script sent them):
     /// `Some` for an insert, `None` for a removal.
-    pending: HashMap<(Entity, KindIndex), Option<Box<[u8]>>>,
+    pending: FxHashMap<(Entity, KindIndex), Option<Box<[u8]>>>,
     spawned: BTreeSet<Entity>,
-    despawned: HashSet<Entity>,
+    despawned: FxHashSet<Entity>,
     cursors: Vec<Cursor>,
 }
 
@@ -115,9 +116,9 @@ impl WorldCall {
             writes: Vec::new(),
             held_bytes: 0,
             max_held_bytes: 0,
-            pending: HashMap::new(),
+            pending: FxHashMap::default(),
             spawned: BTreeSet::new(),
-            despawned: HashSet::new(),
+            despawned: FxHashSet::default(),
             cursors: Vec::new(),
         }
     }
