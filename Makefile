@@ -5,7 +5,16 @@ CARGO        ?= cargo
 CLANG        ?= clang-22
 LLVM_AR      ?= llvm-ar-22
 GUEST_TARGET := wasm32-unknown-unknown
-GUEST_WASM   := target/$(GUEST_TARGET)/release/luabox_guest.wasm
+# The guest as cargo builds it, and as the host embeds it: optimised by
+# Binaryen's wasm-opt (from the npm registry, pinned; it reads and writes
+# the exception-handling instructions Lua's errors use).
+GUEST_RAW    := target/$(GUEST_TARGET)/release/luabox_guest.wasm
+GUEST_WASM   := target/guest/luabox_guest.wasm
+BINARYEN     := 132.0.0
+WASM_OPT     := target/tools/node_modules/.bin/wasm-opt
+WASM_OPT_FLAGS := -O3 -g --strip-dwarf --enable-exception-handling --enable-reference-types \
+                  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-multivalue \
+                  --enable-sign-ext --enable-mutable-globals
 LUABOX       := target/release/luabox
 APT_PACKAGES := clang-22 llvm-22 wasi-libc chromium chromium-driver
 
@@ -35,26 +44,32 @@ setup:
 	    echo "missing Debian packages: $$missing (run 'sudo apt-get install $$missing')"; exit 1; \
 	  fi; \
 	fi
+	@$(WASM_OPT) --version 2>/dev/null | grep -q 'version $(firstword $(subst ., ,$(BINARYEN)))' || \
+	  npm install --prefix target/tools --no-audit --no-fund --silent binaryen@$(BINARYEN)
 
-## guest: the Lua interpreter as a wasm module (the host build makes it a component).
+## guest: the Lua interpreter as a wasm module, optimised (the host build
+## makes it a component). wasm-opt runs only when cargo relinked the guest.
 guest: setup
 	$(CARGO) build --release --target $(GUEST_TARGET) -p luabox-guest
+	@mkdir -p $(dir $(GUEST_WASM))
+	@if [ ! -f $(GUEST_WASM) ] || [ $(GUEST_RAW) -nt $(GUEST_WASM) ]; then \
+	  echo "wasm-opt $(GUEST_RAW) -> $(GUEST_WASM)"; \
+	  $(WASM_OPT) $(WASM_OPT_FLAGS) $(GUEST_RAW) -o $(GUEST_WASM); \
+	fi
 
 ## build: everything, in release; the CLI ends up at target/release/luabox.
 build: guest
 	$(CARGO) build --release -p luabox
 
-## run: a demo: a good script, then hostile ones, each contained.
+## run: a demo: a good script, then hostile ones, each contained. The
+## commands are examples/demo.commands; the README shows what this prints
+## (a test checks that it does).
 run: build
-	@for script in hello forever escape deep hog; do \
-	  echo "== luabox run examples/$$script.lua"; \
-	  $(LUABOX) run examples/$$script.lua --memory 16MiB; \
+	@while read -r arguments; do \
+	  echo "== luabox $$arguments"; \
+	  $(LUABOX) $$arguments 2>&1; \
 	  echo "   (exit code $$?)"; \
-	done
-	@echo "== luabox run examples/forever.lua --fuel 100000000000 --timeout 200ms --json"
-	@$(LUABOX) run examples/forever.lua --fuel 100000000000 --timeout 200ms --json; echo "   (exit code $$?)"
-	@echo "== luabox run --scene examples/scene/scene.json --ticks 5 --dt 1"
-	@$(LUABOX) run --scene examples/scene/scene.json --ticks 5 --dt 1; echo "   (exit code $$?)"
+	done < examples/demo.commands
 
 ## test: lint, then build and run every test (unit, integration, doc).
 ## (`cargo test` builds the CLI itself; going through `build` would compile
@@ -95,7 +110,7 @@ soak: guest
 ## bench: every benchmark (release), then one table of luabox / native Lua
 ## ratios, also written to target/bench/summary.json. One row per file in
 ## benches/; each row interleaves luabox and mlua samples in the same run.
-BENCHES := compute_fib compute_table compute_string compute_closures fuel_overhead \
+BENCHES := compute_fib compute_table compute_string compute_closures compute_coroutines fuel_overhead \
            errors_pcall ecs_crossing ecs_frame ecs_idle ecs_batch startup_sandbox startup_cli \
            memory_idle
 bench: export RUST_BACKTRACE := 0

@@ -29,6 +29,6 @@ fn main() {
         off,
     )
     .baseline("luabox, fuel off")
-    .ratio_target(1.15)
+    .ratio_target(1.1)
     .report();
 }

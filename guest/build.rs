@@ -23,6 +23,11 @@ const SJLJ_FLAGS: &[&str] = &[
     "-wasm-use-legacy-eh=false",
 ];
 
+/// Lua's stack limit in slots (see `c/include/luabox_user.h`): reached well
+/// within a 4 MiB memory cap, so runaway recursion ends as "stack overflow".
+/// The Rust glue gets the same number (`src/lua.rs`).
+const LUA_MAX_STACK: u32 = 50_000;
+
 fn setting(name: &str, default: &str) -> String {
     println!("cargo:rerun-if-env-changed={name}");
     env::var(name).unwrap_or_else(|_| default.to_string())
@@ -54,12 +59,13 @@ fn main() {
 
     // Our <setjmp.h> first, then wasi-libc's headers; never the host's glibc.
     let include_flags = format!(
-        "-nostdlibinc -isystem {} -isystem {}",
+        "-nostdlibinc -isystem {} -isystem {} -DLUA_USER_H=\"luabox_user.h\" -DLUABOX_MAXSTACK={LUA_MAX_STACK}",
         our_include.display(),
         wasi_include
     );
     // `lua-src` drives `cc`, which reads these per-target variables.
-    // Lua's own tunables: none changed; the limits are enforced by the host.
+    // Lua's own tunables: only the stack limit (luabox_user.h); the other
+    // limits are enforced by the host.
     // SAFETY: build scripts are single-threaded; nothing else reads the
     // environment concurrently.
     unsafe {
@@ -103,6 +109,14 @@ fn main() {
     println!("cargo:rustc-link-lib=static=luabox_c");
     println!("cargo:rustc-link-search=native={wasi_lib}");
     println!("cargo:rustc-link-lib=static=c");
+    std::fs::write(
+        out_dir.join("lua_limits.rs"),
+        format!(
+            "/// Lua's stack limit, as `build.rs` builds Lua.\n\
+             pub const LUAI_MAXSTACK: std::ffi::c_int = {LUA_MAX_STACK};\n"
+        ),
+    )
+    .unwrap();
     println!("cargo:rerun-if-changed=c");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -3,8 +3,8 @@
 //! toolchain: only this build step reads the guest.
 //!
 //! The core module comes from `LUABOX_GUEST_WASM`, or else from the
-//! workspace's `target/wasm32-unknown-unknown/release/luabox_guest.wasm`,
-//! which `make guest` builds.
+//! workspace's `target/guest/luabox_guest.wasm`, which `make guest` builds
+//! (the guest as cargo links it, optimised by wasm-opt).
 
 use std::env;
 use std::fs;
@@ -15,7 +15,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LUABOX_GUEST_WASM");
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let core_path = env::var_os("LUABOX_GUEST_WASM").map_or_else(
-        || manifest_dir.join("../target/wasm32-unknown-unknown/release/luabox_guest.wasm"),
+        || manifest_dir.join("../target/guest/luabox_guest.wasm"),
         PathBuf::from,
     );
     println!("cargo:rerun-if-changed={}", core_path.display());

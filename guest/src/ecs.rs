@@ -9,6 +9,8 @@ use std::ptr;
 
 use mlua_sys::*;
 
+use crate::lua::lua_upvalueindex;
+
 use crate::luabox::sandbox::console::{self, Level};
 use crate::luabox::sandbox::ecs::{self, EcsError};
 use crate::value::{Values, encode_value, push_value};

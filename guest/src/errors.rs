@@ -9,6 +9,8 @@ use std::ptr;
 
 use mlua_sys::*;
 
+use crate::lua::LUA_REGISTRYINDEX;
+
 use crate::exports::luabox::sandbox::script::{ErrorKind, ScriptError};
 
 /// Registry key of the traceback the message handler saved.

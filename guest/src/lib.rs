@@ -13,6 +13,7 @@ mod allocator;
 mod ecs;
 mod errors;
 mod libc_shims;
+mod lua;
 mod sandbox;
 mod value;
 

@@ -1,15 +1,19 @@
 //! The Lua state and the libraries a script gets.
 //!
-//! Base (without `dofile`/`loadfile`; `print`, `load` and `collectgarbage`
-//! replaced), `table`, `string` (without `dump`), `math`, `coroutine`, `utf8`,
+//! Base (without `dofile`/`loadfile`; `print` and `load` replaced; Lua's own
+//! `collectgarbage`, every option: the memory cap contains a stopped
+//! collector), `table`, `string` (without `dump`), `math`, `coroutine`, `utf8`,
 //! and a `debug` table holding only `traceback`. `os`, `io`, `package` and
 //! the rest of `debug` are never opened: their code is not even linked.
 
-use std::ffi::{CStr, CString, c_int};
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use mlua_sys::*;
+
+use crate::lua::{LUA_REGISTRYINDEX, lua_upvalueindex};
 
 use crate::allocator::lua_alloc;
 use crate::errors;
@@ -141,7 +145,7 @@ fn new_state(libraries: Libraries) -> Result<*mut lua_State, ScriptError> {
             ));
         }
         lua_atpanic(l, panic_handler);
-        lua_setwarnf(l, None, ptr::null_mut());
+        lua_setwarnf(l, Some(warning), ptr::null_mut());
         lua_pushcfunction(l, open_libraries);
         lua_pushinteger(l, lua_Integer::from(libraries.bits()));
         let status = lua_pcall(l, 1, 0, 0);
@@ -414,8 +418,6 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
         lua_pushcfunction(l, print);
         lua_setglobal(l, c"print".as_ptr());
         crate::ecs::open(l);
-        lua_pushcfunction(l, collect_garbage);
-        lua_setglobal(l, c"collectgarbage".as_ptr());
         // `load` keeps Lua's implementation (readers, chunk names, custom
         // environments) but always in text mode: see `load_text_only`.
         lua_getglobal(l, c"load".as_ptr());
@@ -490,6 +492,41 @@ unsafe extern "C-unwind" fn depth_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
     }
 }
 
+/// Whether `warn` messages are shown (Lua's standalone interpreter starts
+/// with them off; `warn("@on")` turns them on).
+static WARNINGS_ON: AtomicBool = AtomicBool::new(false);
+
+/// The pieces of a warning not yet complete (`warn("a", "b")` arrives as
+/// pieces; the guest is single-threaded, the lock is never contended).
+static WARNING: Mutex<String> = Mutex::new(String::new());
+
+/// Lua's warning function: a warning goes to the host console at level
+/// warn, as one message. `@on` and `@off` switch warnings on and off; other
+/// control messages (`@...`) are ignored, as in Lua's own interpreter. It
+/// never raises (Lua also warns from inside the collector), and a console
+/// refusal drops the warning.
+unsafe extern "C-unwind" fn warning(_ud: *mut c_void, message: *const c_char, to_continue: c_int) {
+    let piece = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+    let mut pending = WARNING.lock().unwrap_or_else(PoisonError::into_inner);
+    if pending.is_empty() && to_continue == 0 && piece.starts_with('@') {
+        match &*piece {
+            "@on" => WARNINGS_ON.store(true, Ordering::Relaxed),
+            "@off" => WARNINGS_ON.store(false, Ordering::Relaxed),
+            _ => {}
+        }
+        return;
+    }
+    pending.push_str(&piece);
+    if to_continue != 0 {
+        return;
+    }
+    let text = std::mem::take(&mut *pending);
+    drop(pending);
+    if WARNINGS_ON.load(Ordering::Relaxed) {
+        let _ = crate::luabox::sandbox::console::log(Level::Warn, &text);
+    }
+}
+
 /// `print(...)`: `tostring` of each argument, tab-separated, as one line on
 /// the host console.
 unsafe extern "C-unwind" fn print(l: *mut lua_State) -> c_int {
@@ -511,39 +548,5 @@ unsafe extern "C-unwind" fn load_text_only(l: *mut lua_State) -> c_int {
         lua_insert(l, 1);
         lua_call(l, lua_gettop(l) - 1, LUA_MULTRET);
         lua_gettop(l)
-    }
-}
-
-/// `collectgarbage([opt [, arg]])` with "collect" (default), "count" and
-/// "step" only. "stop", "incremental", "generational" and the tuning options
-/// are refused: a stopped collector lets garbage pile up to the memory cap,
-/// and tuning is the host's business, not the script's.
-unsafe extern "C-unwind" fn collect_garbage(l: *mut lua_State) -> c_int {
-    unsafe {
-        let option = CStr::from_ptr(luaL_optstring(l, 1, c"collect".as_ptr()));
-        match option.to_bytes() {
-            b"collect" => {
-                lua_gc(l, LUA_GCCOLLECT);
-                lua_pushinteger(l, 0);
-            }
-            b"count" => {
-                let kib = lua_gc(l, LUA_GCCOUNT);
-                let bytes = lua_gc(l, LUA_GCCOUNTB);
-                lua_pushnumber(l, lua_Number::from(kib) + lua_Number::from(bytes) / 1024.0);
-            }
-            b"step" => {
-                let step = luaL_optinteger(l, 2, 0) as c_int;
-                let finished = lua_gc(l, LUA_GCSTEP, step);
-                lua_pushboolean(l, finished);
-            }
-            _ => {
-                return luaL_error(
-                    l,
-                    c"collectgarbage option '%s' is not available in the sandbox".as_ptr(),
-                    option.as_ptr(),
-                );
-            }
-        }
-        1
     }
 }

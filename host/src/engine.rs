@@ -142,6 +142,7 @@ impl ScriptEngine {
             limits,
             terminated: None,
             fuel_used: 0,
+            fuel_exact: true,
             metered: self.metered,
             entity: config.entity,
         };
@@ -237,6 +238,8 @@ pub struct ScriptInstance {
     deadline_ticks: u64,
     terminated: Option<String>,
     fuel_used: u64,
+    /// Whether `fuel_used` counts everything (see [`ScriptInstance::fuel_used_exact`]).
+    fuel_exact: bool,
     /// Whether the engine meters fuel.
     metered: bool,
     entity: Option<u64>,
@@ -456,6 +459,15 @@ impl ScriptInstance {
         self.fuel_used
     }
 
+    /// Whether [`ScriptInstance::fuel_used`] counts all the fuel the last
+    /// call used. It does not when the call was stopped by its timeout:
+    /// wasmtime keeps the fuel count of running code in a register and does
+    /// not write it back before an epoch interrupt, so the figure is then a
+    /// lower bound.
+    pub fn fuel_used_exact(&self) -> bool {
+        self.fuel_exact
+    }
+
     /// The largest the instance's linear memory has been, in bytes.
     pub fn memory_peak_bytes(&self) -> usize {
         self.store.data().limiter.peak
@@ -497,6 +509,10 @@ impl ScriptInstance {
             let remaining = self.store.get_fuel().unwrap_or(0);
             self.fuel_used = self.limits.fuel.saturating_sub(remaining);
         }
+        self.fuel_exact = !matches!(
+            &outcome,
+            Err(trap) if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt)
+        );
         outcome.map_err(|trap| {
             let error = self.classify_trap(&trap);
             self.terminate(error.kind());

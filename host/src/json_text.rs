@@ -25,9 +25,23 @@ use serde_json::value::RawValue;
 /// assert!(JsonText::parse_text("{".to_string()).is_err());
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize)]
 #[serde(transparent)]
 pub struct JsonText(Box<RawValue>);
+
+impl<'de> Deserialize<'de> for JsonText {
+    /// Reads one JSON value as text, written compactly (no spacing), so
+    /// values from files and requests print like every other.
+    fn deserialize<D: serde::Deserializer<'de>>(input: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(input)?;
+        let mut compact = Vec::with_capacity(raw.get().len());
+        let mut parser = serde_json::Deserializer::from_str(raw.get());
+        serde_transcode::transcode(&mut parser, &mut serde_json::Serializer::new(&mut compact))
+            .map_err(serde::de::Error::custom)?;
+        let text = String::from_utf8(compact).map_err(serde::de::Error::custom)?;
+        JsonText::parse_text(text).map_err(serde::de::Error::custom)
+    }
+}
 
 impl JsonText {
     /// Checks that `text` is one JSON value and keeps it as it is.

@@ -46,6 +46,8 @@ pub(crate) struct ManagedScript {
     /// Errors older than those, no longer kept.
     errors_dropped: u64,
     pub(crate) fuel_used: u64,
+    /// Whether `fuel_used` counts everything (no call timed out this tick).
+    pub(crate) fuel_exact: bool,
 }
 
 /// How many of a script's errors its [`ScriptManager`] keeps: the last ones,
@@ -153,6 +155,7 @@ impl ScriptManager {
                 errors: Vec::new(),
                 errors_dropped: 0,
                 fuel_used: 0,
+                fuel_exact: true,
             },
         );
         Ok(id)
@@ -266,6 +269,13 @@ impl ScriptManager {
     /// run, e.g. while disabled).
     pub fn fuel_used(&self, id: ScriptId) -> u64 {
         self.scripts.get(&id).map_or(0, |script| script.fuel_used)
+    }
+
+    /// Whether [`ScriptManager::fuel_used`] counts all the fuel of the last
+    /// tick: not when a call was stopped by its timeout (then it is a lower
+    /// bound; see [`ScriptInstance::fuel_used_exact`]).
+    pub fn fuel_used_exact(&self, id: ScriptId) -> bool {
+        self.scripts.get(&id).is_none_or(|script| script.fuel_exact)
     }
 
     /// The largest the script's sandbox memory has been, in bytes.

@@ -105,6 +105,10 @@ pub struct RunReport {
     pub error: Option<ErrorReport>,
     /// Fuel used (a scene: by all scripts over all ticks).
     pub fuel_used: u64,
+    /// Whether `fuel_used` counts everything: false when a call was stopped
+    /// by its timeout, whose last stretch of fuel wasmtime does not count
+    /// (`fuel_used` is then a lower bound).
+    pub fuel_used_exact: bool,
     /// The largest linear memory any script reached, in bytes.
     pub memory_peak_bytes: usize,
     /// How many ticks ran (scenes only).
@@ -208,6 +212,8 @@ pub struct ScriptReport {
     pub errors_dropped: u64,
     /// Fuel it used over all ticks (only in ticks it ran).
     pub fuel_used: u64,
+    /// Whether `fuel_used` counts everything (see [`RunReport::fuel_used_exact`]).
+    pub fuel_used_exact: bool,
 }
 
 /// The scene's name for an entity (not visible to scripts).
@@ -230,14 +236,20 @@ pub fn run_script(
     config: &ScriptConfig,
 ) -> RunReport {
     let mut output = ReportLines::default();
-    let (outcome, fuel_used, memory_peak_bytes) = match engine.instantiate(name, config) {
-        Ok(mut script) => {
-            let outcome = script.run_json(source);
-            output.extend(&script.take_output());
-            (outcome, script.fuel_used(), script.memory_peak_bytes())
-        }
-        Err(error) => (Err(error), 0, 0),
-    };
+    let (outcome, fuel_used, fuel_used_exact, memory_peak_bytes) =
+        match engine.instantiate(name, config) {
+            Ok(mut script) => {
+                let outcome = script.run_json(source);
+                output.extend(&script.take_output());
+                (
+                    outcome,
+                    script.fuel_used(),
+                    script.fuel_used_exact(),
+                    script.memory_peak_bytes(),
+                )
+            }
+            Err(error) => (Err(error), 0, true, 0),
+        };
     let (result, error) = match outcome {
         Ok(value) => (value, None),
         Err(error) => (JsonText::null(), Some(ErrorReport::from(&error))),
@@ -249,6 +261,7 @@ pub fn run_script(
         result,
         error,
         fuel_used,
+        fuel_used_exact,
         memory_peak_bytes,
         ticks: None,
         world: None,
@@ -381,14 +394,16 @@ impl Scene {
             }
         }
 
-        let mut fuel: BTreeMap<ScriptId, u64> = BTreeMap::new();
+        let mut fuel: BTreeMap<ScriptId, (u64, bool)> = BTreeMap::new();
         let mut output = ReportLines::default();
         let mut ticks_run = 0;
         for _ in 0..ticks {
             let finished = ScriptSystem::tick_until(&mut world, dt, deadline);
             let manager = world.resource::<ScriptManager>();
             for id in manager.ids() {
-                *fuel.entry(id).or_default() += manager.fuel_used(id);
+                let (used, exact) = fuel.entry(id).or_insert((0, true));
+                *used += manager.fuel_used(id);
+                *exact &= manager.fuel_used_exact(id);
             }
             if let Some(mut console) = world.get_resource_mut::<ScriptConsole>() {
                 for entry in console.drain() {
@@ -418,7 +433,8 @@ impl Scene {
                     },
                     errors: manager.errors(*id).iter().map(ErrorReport::from).collect(),
                     errors_dropped: manager.errors_dropped(*id),
-                    fuel_used: fuel.get(id).copied().unwrap_or(0),
+                    fuel_used: fuel.get(id).map_or(0, |(used, _)| *used),
+                    fuel_used_exact: fuel.get(id).is_none_or(|(_, exact)| *exact),
                 },
                 Err(error) => ScriptReport {
                     name: name.clone(),
@@ -432,6 +448,8 @@ impl Scene {
                     } else {
                         0
                     },
+                    // A failed load's fuel is not kept, but what ran out.
+                    fuel_used_exact: error.kind() == "fuel",
                 },
             })
             .collect();
@@ -452,6 +470,7 @@ impl Scene {
             result: JsonText::null(),
             error: None,
             fuel_used: scripts.iter().map(|script| script.fuel_used).sum(),
+            fuel_used_exact: scripts.iter().all(|script| script.fuel_used_exact),
             memory_peak_bytes,
             ticks: Some(ticks_run),
             world: Some(world_report(&mut world)),

@@ -192,6 +192,7 @@ fn run_scripts_once(
         };
         // Reports add this up per tick: it must count only this tick.
         script.fuel_used = 0;
+        script.fuel_exact = true;
         if script.is_disabled() {
             continue;
         }
@@ -279,6 +280,7 @@ fn call_with_world(
         Callback::Update(dt) => script.instance.update(dt),
     };
     script.fuel_used += script.instance.fuel_used();
+    script.fuel_exact &= script.instance.fuel_used_exact();
     let mut lent = script
         .instance
         .detach()

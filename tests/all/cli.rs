@@ -375,3 +375,39 @@ fn a_closed_stdout_is_not_a_crash() {
         assert_eq!(output.status.code(), Some(0), "{stderr}");
     }
 }
+
+#[test]
+fn the_readme_demo_is_what_make_run_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block = readme
+        .split_once("## The demo (`make run`)")
+        .and_then(|(_, rest)| rest.split_once("```text\n"))
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(block, _)| block)
+        .expect("the README has a demo block");
+    let luabox::CacheDir::At(cache) = test_cache() else {
+        unreachable!()
+    };
+    let commands = std::fs::read_to_string(root.join("examples/demo.commands")).unwrap();
+    let mut printed = String::new();
+    // What the Makefile's `run` target does, line for line.
+    for arguments in commands.lines() {
+        let shell = format!(
+            "{} {arguments} 2>&1; echo \"   (exit code $?)\"",
+            env!("CARGO_BIN_EXE_luabox")
+        );
+        let output = Command::new("sh")
+            .args(["-c", &shell])
+            .current_dir(&root)
+            .env("LUABOX_CACHE_DIR", &cache)
+            .output()
+            .expect("run the demo");
+        printed.push_str(&format!("== luabox {arguments}\n"));
+        printed.push_str(&String::from_utf8(output.stdout).unwrap());
+    }
+    assert_eq!(
+        block, printed,
+        "the README's demo is not what `make run` prints"
+    );
+}

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use luabox::{EngineConfig, Limit, Limits, ScriptConfig, ScriptEngine, ScriptError};
+use serde_json::json;
 
 use crate::support::{engine, run, run_with, test_cache};
 
@@ -138,6 +139,40 @@ fn plain_recursion_is_kind_stack() {
     let outcome = run("local function f(n) return 1 + f(n + 1) end return f(1)");
     outcome.assert_limit(Limit::Stack);
     assert!(outcome.error().message().contains("stack overflow"));
+}
+
+#[test]
+fn runaway_recursion_ends_as_stack_under_any_cap_from_4_mib() {
+    // Small frames, and frames of 40 slots: Lua's stack limit is reached
+    // before the memory cap either way.
+    let narrow = "local function f(n) return 1 + f(n + 1) end return f(1)";
+    let wide = "local function f(a, b, c, d, e, f1, g, h, i, j)
+        local k, l, m, n, o, p, q, r, s, t = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+        local u, v, w, x, y, z, aa, bb, cc, dd = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+        return 1 + f(a, b, c, d, e, f1, g, h, i, j) + k + u
+    end
+    return f()";
+    for mib in [4, 8, 16, 64, 256] {
+        for source in [narrow, wide] {
+            let outcome = run_with(capped(mib << 20), source);
+            outcome.assert_limit(Limit::Stack);
+            assert!(
+                outcome.error().message().ends_with("stack overflow"),
+                "{mib} MiB: {}",
+                outcome.error()
+            );
+        }
+    }
+    // Caught, the sandbox goes on, and native Lua's depth for small frames
+    // is within reach of ordinary scripts.
+    let depth = run_with(
+        capped(4 << 20),
+        "local n = 0
+         local function f() n = n + 1 return 1 + f() end
+         local ok = pcall(f)
+         return {ok, n > 40000}",
+    );
+    assert_eq!(*depth.value(), json!([false, true]));
 }
 
 /// Kind `stack`, or a clean runtime error naming the overflow.

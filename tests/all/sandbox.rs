@@ -126,24 +126,6 @@ fn a_loaded_chunk_with_a_custom_environment_reaches_nothing_more() {
 }
 
 #[test]
-fn collectgarbage_keeps_count_collect_and_step_only() {
-    let outcome = run(r#"
-        local refused = {}
-        for _, option in ipairs({"stop", "restart", "incremental", "generational", "setpause", "isrunning"}) do
-            local ok, err = pcall(collectgarbage, option)
-            refused[#refused + 1] = not ok and err:find("not available in the sandbox") ~= nil
-        end
-        return {refused = refused, count = type(collectgarbage("count")), collect = collectgarbage(),
-                step = type(collectgarbage("step"))}
-        "#);
-    assert_eq!(
-        outcome.value(),
-        &json!({"refused": [true, true, true, true, true, true], "count": "number", "collect": 0,
-                "step": "boolean"})
-    );
-}
-
-#[test]
 fn math_random_is_seeded_by_the_host() {
     let draw = |seed| {
         let config = ScriptConfig {
@@ -172,5 +154,37 @@ fn only_the_chosen_libraries_are_opened() {
     assert_eq!(
         value,
         json!({"table": "table", "utf8": "table", "string": "nil", "math": "nil", "coroutine": "nil"})
+    );
+}
+
+#[test]
+fn warn_reaches_the_console_at_level_warn_when_switched_on() {
+    let config = ScriptConfig::default();
+    let mut script = engine().instantiate("warn.lua", &config).expect("sandbox");
+    script
+        .run(
+            "warn('not shown: warnings start off')
+             warn('@on')
+             warn('shown ', 'in ', 'pieces')
+             warn('@unknown control messages are ignored')
+             setmetatable({}, {__gc = function() error('in a finalizer') end}) collectgarbage()
+             warn('@off')
+             warn('hidden')",
+        )
+        .expect("run");
+    let messages: Vec<(luabox::ConsoleLevel, String)> = script
+        .take_output()
+        .into_iter()
+        .map(|message| (message.level, message.text))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            (luabox::ConsoleLevel::Warn, "shown in pieces".to_string()),
+            (
+                luabox::ConsoleLevel::Warn,
+                "error in __gc (warn.lua:5: in a finalizer)".to_string()
+            ),
+        ]
     );
 }

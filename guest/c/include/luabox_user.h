@@ -1,0 +1,20 @@
+/*
+ * luabox's changes to Lua's configuration. lua.h includes this file after
+ * luaconf.h (LUA_USER_H, set by guest/build.rs), so every Lua source sees
+ * them. Nothing of Lua itself is copied here.
+ */
+#ifndef LUABOX_USER_H
+#define LUABOX_USER_H
+
+/*
+ * Lua's stack limit, in slots (guest/build.rs sets LUABOX_MAXSTACK, and
+ * tells the Rust glue the same number: its pseudo-indices derive from it).
+ * Lua's own 1,000,000 slots need about 110 MB to reach, far above a
+ * sandbox's memory cap, so runaway recursion would end as "not enough
+ * memory". This limit is reached within a 4 MiB cap, and ends it as
+ * "stack overflow".
+ */
+#undef LUAI_MAXSTACK
+#define LUAI_MAXSTACK LUABOX_MAXSTACK
+
+#endif
