@@ -5,11 +5,15 @@ CARGO        ?= cargo
 CLANG        ?= clang-22
 LLVM_AR      ?= llvm-ar-22
 GUEST_TARGET := wasm32-unknown-unknown
-# The guest as cargo builds it, and as the host embeds it: optimised by
-# Binaryen's wasm-opt (from the npm registry, pinned; it reads and writes
-# the exception-handling instructions Lua's errors use).
+# The guest as cargo builds it; optimised by Binaryen's wasm-opt (from the
+# npm registry, pinned; it reads and writes the exception-handling
+# instructions Lua's errors use); and as the luabox crate embeds it, a
+# component, committed (host/guest/), so building luabox needs no wasm
+# toolchain. Paths are remapped so the build is the same on every machine.
 GUEST_RAW    := target/$(GUEST_TARGET)/release/luabox_guest.wasm
-GUEST_WASM   := target/guest/luabox_guest.wasm
+GUEST_CORE   := target/guest/luabox_guest.core.wasm
+GUEST_WASM   := host/guest/luabox_guest.wasm
+GUEST_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/luabox --remap-path-prefix=$(HOME)/.cargo=/cargo
 BINARYEN     := 132.0.0
 WASM_OPT     := target/tools/node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS := -O3 -g --strip-dwarf --enable-exception-handling --enable-reference-types \
@@ -26,7 +30,7 @@ export RUST_LIB_BACKTRACE := 0
 export LUABOX_CLANG := $(CLANG)
 export LUABOX_LLVM_AR := $(LLVM_AR)
 
-.PHONY: all setup fuzz-setup guest build run test soak fuzz bench lint fmt clean
+.PHONY: all setup fuzz-setup guest guest-check build run test soak fuzz bench lint fmt clean
 
 all: build
 
@@ -47,15 +51,27 @@ setup:
 	@$(WASM_OPT) --version 2>/dev/null | grep -q 'version $(firstword $(subst ., ,$(BINARYEN)))' || \
 	  npm install --prefix target/tools --no-audit --no-fund --silent binaryen@$(BINARYEN)
 
-## guest: the Lua interpreter as a wasm module, optimised (the host build
-## makes it a component). wasm-opt runs only when cargo relinked the guest.
+## guest: the Lua interpreter as a wasm component, optimised, written to
+## host/guest/ (commit it with the guest's sources). wasm-opt and the
+## componentizer run only when cargo relinked the guest.
 guest: setup
-	$(CARGO) build --release --target $(GUEST_TARGET) -p luabox-guest
-	@mkdir -p $(dir $(GUEST_WASM))
-	@if [ ! -f $(GUEST_WASM) ] || [ $(GUEST_RAW) -nt $(GUEST_WASM) ]; then \
-	  echo "wasm-opt $(GUEST_RAW) -> $(GUEST_WASM)"; \
-	  $(WASM_OPT) $(WASM_OPT_FLAGS) $(GUEST_RAW) -o $(GUEST_WASM); \
+	RUSTFLAGS="$(GUEST_RUSTFLAGS)" $(CARGO) build --release --target $(GUEST_TARGET) -p luabox-guest
+	@mkdir -p $(dir $(GUEST_CORE))
+	@if [ ! -f $(GUEST_CORE) ] || [ $(GUEST_RAW) -nt $(GUEST_CORE) ]; then \
+	  echo "wasm-opt $(GUEST_RAW) -> $(GUEST_CORE)"; \
+	  $(WASM_OPT) $(WASM_OPT_FLAGS) $(GUEST_RAW) -o $(GUEST_CORE); \
 	fi
+	@if [ ! -f $(GUEST_WASM) ] || [ $(GUEST_CORE) -nt $(GUEST_WASM) ]; then \
+	  echo "componentize $(GUEST_CORE) -> $(GUEST_WASM)"; \
+	  $(CARGO) run --quiet --release -p luabox-componentize -- $(GUEST_CORE) $(GUEST_WASM); \
+	fi
+
+## guest-check: fails when the committed guest differs from a fresh build
+## of the guest's sources (make test runs it after make guest).
+guest-check: guest
+	@git diff --quiet HEAD -- $(GUEST_WASM) || { \
+	  echo "$(GUEST_WASM) differs from a fresh build of guest/: commit the rebuilt one"; \
+	  exit 1; }
 
 ## build: everything, in release; the CLI ends up at target/release/luabox.
 build: guest

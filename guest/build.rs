@@ -58,10 +58,20 @@ fn main() {
     }
 
     // Our <setjmp.h> first, then wasi-libc's headers; never the host's glibc.
+    // Paths remapped (as `make guest` does for Rust) so the build is the same
+    // on every machine.
+    let workspace = manifest_dir.join("..");
+    let cargo_home = env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|_| env::var("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .unwrap_or_default();
     let include_flags = format!(
-        "-nostdlibinc -isystem {} -isystem {} -DLUA_USER_H=\"luabox_user.h\" -DLUABOX_MAXSTACK={LUA_MAX_STACK}",
+        "-nostdlibinc -isystem {} -isystem {} -DLUA_USER_H=\"luabox_user.h\" \
+         -DLUABOX_MAXSTACK={LUA_MAX_STACK} -ffile-prefix-map={}=/luabox -ffile-prefix-map={}=/cargo",
         our_include.display(),
-        wasi_include
+        wasi_include,
+        workspace.display(),
+        cargo_home.display(),
     );
     // `lua-src` drives `cc`, which reads these per-target variables.
     // Lua's own tunables: only the stack limit (luabox_user.h); the other

@@ -20,8 +20,8 @@ use crate::json_text::JsonText;
 use crate::msgpack;
 use crate::world::WorldCall;
 
-/// The guest component, built by `make guest` and embedded here.
-const GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/luabox_guest.component.wasm"));
+/// The guest component, committed with the crate (`make guest` rebuilds it).
+const GUEST: &[u8] = include_bytes!("../guest/luabox_guest.wasm");
 const GUEST_HASH: &str = env!("LUABOX_GUEST_HASH");
 
 /// Runs Lua scripts, each in its own WebAssembly instance.
