@@ -1,22 +1,20 @@
-//! The Lua side of the world: the `ecs` and `log` globals.
+//! The Lua side of the world: the `ecs` global.
 //!
 //! Each function checks its arguments, calls the host through WIT and turns
 //! a refused call into a Lua error (catchable by `pcall`). Rust values are
 //! dropped before any Lua error is raised, so nothing leaks when one is.
 
 use std::ffi::{CStr, c_int};
-use std::ptr;
 
 use mlua_sys::*;
 
-use crate::lua::lua_upvalueindex;
+use crate::lua::{lossy_string, lua_upvalueindex, raise};
 
-use crate::luabox::sandbox::console::{self, Level};
 use crate::luabox::sandbox::ecs::{self, EcsError};
 use crate::value::{Values, encode_value, push_value};
 
 /// The most component names one `ecs.query`, `ecs.each` or `ecs.spawn` may
-/// carry (the host refuses more; see `wit/ecs.wit`). Checked here first, so
+/// carry (the host refuses more; see `host/wit/ecs.wit`). Checked here first, so
 /// a script gets a plain Lua error before any list is built.
 const MAX_NAMES_PER_CALL: usize = 64;
 
@@ -25,15 +23,6 @@ const EACH_PAGE: u32 = 256;
 
 fn too_many_names(what: &str, count: usize) -> String {
     format!("{what}: {count} component names in one call; at most {MAX_NAMES_PER_CALL}")
-}
-
-/// Raises `message` as a Lua error, after dropping the Rust string.
-unsafe fn raise(l: *mut lua_State, message: String) -> c_int {
-    unsafe {
-        lua_pushlstring(l, message.as_ptr().cast(), message.len());
-        drop(message);
-        lua_error(l)
-    }
 }
 
 /// Raises an ECS error with the host's message.
@@ -139,7 +128,7 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
             };
             let mut value = value_buffer();
             if let Err(error) = encode_value(&mut value, l, 3) {
-                let name = crate::errors::lossy_string(l, 2);
+                let name = lossy_string(l, 2);
                 refusal = Some(format!("ecs.spawn: component {name}: {error}"));
                 lua_pop(l, 2);
                 break;
@@ -236,7 +225,7 @@ unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
         let mut value = value_buffer();
         if let Err(error) = encode_value(&mut value, l, 3) {
             drop(value);
-            let name = crate::errors::lossy_string(l, 2);
+            let name = lossy_string(l, 2);
             return raise(l, format!("ecs.insert: component {name}: {error}"));
         }
         let outcome = ecs::insert(entity, id, &value);
@@ -463,53 +452,9 @@ unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
     }
 }
 
-/// Joins the arguments with tabs, `tostring` applied to each, on the Lua
-/// stack (an error in a `__tostring` leaves nothing behind).
-unsafe fn push_joined_arguments(l: *mut lua_State) {
-    unsafe {
-        let count = lua_gettop(l);
-        lua_pushstring(l, c"".as_ptr());
-        for index in 1..=count {
-            if index > 1 {
-                lua_pushstring(l, c"\t".as_ptr());
-                lua_concat(l, 2);
-            }
-            luaL_tolstring(l, index, ptr::null_mut());
-            lua_concat(l, 2);
-        }
-    }
-}
-
-/// Sends the arguments to the host console as one message at `level`.
-pub unsafe fn write_console(l: *mut lua_State, level: Level) -> c_int {
-    unsafe {
-        push_joined_arguments(l);
-        let mut len = 0usize;
-        let text = lua_tolstring(l, -1, &mut len);
-        let bytes = std::slice::from_raw_parts(text.cast::<u8>(), len);
-        let outcome = console::log(level, &String::from_utf8_lossy(bytes));
-        match outcome {
-            Ok(()) => 0,
-            Err(message) => raise(l, message),
-        }
-    }
-}
-
-unsafe extern "C-unwind" fn log_info(l: *mut lua_State) -> c_int {
-    unsafe { write_console(l, Level::Info) }
-}
-
-unsafe extern "C-unwind" fn log_warn(l: *mut lua_State) -> c_int {
-    unsafe { write_console(l, Level::Warn) }
-}
-
-unsafe extern "C-unwind" fn log_error(l: *mut lua_State) -> c_int {
-    unsafe { write_console(l, Level::Error) }
-}
-
 /// Sets a global table `name` holding `functions`, each a closure over the
 /// value on top of the stack (popped).
-unsafe fn set_library(l: *mut lua_State, name: &CStr, functions: &[(&CStr, lua_CFunction)]) {
+pub unsafe fn set_library(l: *mut lua_State, name: &CStr, functions: &[(&CStr, lua_CFunction)]) {
     unsafe {
         let upvalue = lua_gettop(l);
         lua_createtable(l, 0, c_int::try_from(functions.len()).unwrap_or(0));
@@ -547,14 +492,6 @@ pub unsafe fn open(l: *mut lua_State) {
             ],
         );
         lua_pushnil(l);
-        set_library(
-            l,
-            c"log",
-            &[
-                (c"info", log_info),
-                (c"warn", log_warn),
-                (c"error", log_error),
-            ],
-        );
+        set_library(l, c"log", crate::console::LOG_FUNCTIONS);
     }
 }

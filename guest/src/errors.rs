@@ -9,7 +9,7 @@ use std::ptr;
 
 use mlua_sys::*;
 
-use crate::lua::LUA_REGISTRYINDEX;
+use crate::lua::{LUA_REGISTRYINDEX, lossy_string, type_name};
 
 use crate::exports::luabox::sandbox::script::{ErrorKind, ScriptError};
 
@@ -161,26 +161,5 @@ unsafe fn take_traceback(l: *mut lua_State) -> Option<String> {
         lua_pop(l, 1);
         clear_traceback(l);
         traceback
-    }
-}
-
-unsafe fn type_name(l: *mut lua_State, index: c_int) -> String {
-    unsafe {
-        std::ffi::CStr::from_ptr(luaL_typename(l, index))
-            .to_string_lossy()
-            .into_owned()
-    }
-}
-
-/// The string at `index` (which must be a string) as UTF-8, invalid bytes
-/// replaced.
-pub unsafe fn lossy_string(l: *mut lua_State, index: c_int) -> String {
-    unsafe {
-        let mut len = 0usize;
-        let data = lua_tolstring(l, index, &mut len);
-        if data.is_null() {
-            return String::new();
-        }
-        String::from_utf8_lossy(std::slice::from_raw_parts(data.cast::<u8>(), len)).into_owned()
     }
 }

@@ -10,6 +10,7 @@
 //! that script's world, and the host throws the instance away after any trap.
 
 mod allocator;
+mod console;
 mod ecs;
 mod errors;
 mod libc_shims;
@@ -21,7 +22,7 @@ use exports::luabox::sandbox::script::{Guest, Options, ScriptError};
 
 wit_bindgen::generate!({
     world: "sandbox",
-    path: "../wit",
+    path: "../host/wit",
 });
 
 struct Sandbox;

@@ -1,9 +1,12 @@
-//! Lua's pseudo-indices as this guest's Lua is built. mlua-sys derives
-//! `LUA_REGISTRYINDEX` and `lua_upvalueindex` from the stock stack limit
-//! (1,000,000 slots); the guest's Lua has its own (`build.rs`,
+//! Lua as this guest builds it, and the small helpers every module shares.
+//!
+//! mlua-sys derives `LUA_REGISTRYINDEX` and `lua_upvalueindex` from the stock
+//! stack limit (1,000,000 slots); the guest's Lua has its own (`build.rs`,
 //! `c/include/luabox_user.h`), so every module imports these instead.
 
-use std::ffi::c_int;
+use std::ffi::{CStr, c_int};
+
+use mlua_sys::*;
 
 include!(concat!(env!("OUT_DIR"), "/lua_limits.rs"));
 
@@ -13,4 +16,35 @@ pub const LUA_REGISTRYINDEX: c_int = -LUAI_MAXSTACK - 1000;
 /// The pseudo-index of a C closure's upvalue `i`.
 pub const fn lua_upvalueindex(i: c_int) -> c_int {
     LUA_REGISTRYINDEX - i
+}
+
+/// Raises `message` as a Lua error, after dropping the Rust string.
+pub unsafe fn raise(l: *mut lua_State, message: String) -> c_int {
+    unsafe {
+        lua_pushlstring(l, message.as_ptr().cast(), message.len());
+        drop(message);
+        lua_error(l)
+    }
+}
+
+/// The type name of the value at `index` (`"table"`, `"function"`, ...).
+pub unsafe fn type_name(l: *mut lua_State, index: c_int) -> String {
+    unsafe {
+        CStr::from_ptr(luaL_typename(l, index))
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// The string at `index` (which must be a string) as UTF-8, invalid bytes
+/// replaced.
+pub unsafe fn lossy_string(l: *mut lua_State, index: c_int) -> String {
+    unsafe {
+        let mut len = 0usize;
+        let data = lua_tolstring(l, index, &mut len);
+        if data.is_null() {
+            return String::new();
+        }
+        String::from_utf8_lossy(std::slice::from_raw_parts(data.cast::<u8>(), len)).into_owned()
+    }
 }

@@ -6,10 +6,9 @@
 //! and a `debug` table holding only `traceback`. `os`, `io`, `package` and
 //! the rest of `debug` are never opened: their code is not even linked.
 
-use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::ffi::{CStr, CString, c_int};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use mlua_sys::*;
 
@@ -18,7 +17,6 @@ use crate::lua::{LUA_REGISTRYINDEX, lua_upvalueindex};
 use crate::allocator::lua_alloc;
 use crate::errors;
 use crate::exports::luabox::sandbox::script::{ErrorKind, Libraries, Options, ScriptError};
-use crate::luabox::sandbox::console::Level;
 use crate::{libc_shims, value};
 
 /// This instance's Lua state (one script per instance; null until `init`).
@@ -145,7 +143,7 @@ fn new_state(libraries: Libraries) -> Result<*mut lua_State, ScriptError> {
             ));
         }
         lua_atpanic(l, panic_handler);
-        lua_setwarnf(l, Some(warning), ptr::null_mut());
+        lua_setwarnf(l, Some(crate::console::warning), ptr::null_mut());
         lua_pushcfunction(l, open_libraries);
         lua_pushinteger(l, lua_Integer::from(libraries.bits()));
         let status = lua_pcall(l, 1, 0, 0);
@@ -415,7 +413,7 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
             let reference = luaL_ref(l, LUA_REGISTRYINDEX);
             callback.reference().store(reference, Ordering::Relaxed);
         }
-        lua_pushcfunction(l, print);
+        lua_pushcfunction(l, crate::console::print);
         lua_setglobal(l, c"print".as_ptr());
         crate::ecs::open(l);
         // `load` keeps Lua's implementation (readers, chunk names, custom
@@ -490,47 +488,6 @@ unsafe extern "C-unwind" fn depth_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
             lua_error(l);
         }
     }
-}
-
-/// Whether `warn` messages are shown (Lua's standalone interpreter starts
-/// with them off; `warn("@on")` turns them on).
-static WARNINGS_ON: AtomicBool = AtomicBool::new(false);
-
-/// The pieces of a warning not yet complete (`warn("a", "b")` arrives as
-/// pieces; the guest is single-threaded, the lock is never contended).
-static WARNING: Mutex<String> = Mutex::new(String::new());
-
-/// Lua's warning function: a warning goes to the host console at level
-/// warn, as one message. `@on` and `@off` switch warnings on and off; other
-/// control messages (`@...`) are ignored, as in Lua's own interpreter. It
-/// never raises (Lua also warns from inside the collector), and a console
-/// refusal drops the warning.
-unsafe extern "C-unwind" fn warning(_ud: *mut c_void, message: *const c_char, to_continue: c_int) {
-    let piece = unsafe { CStr::from_ptr(message) }.to_string_lossy();
-    let mut pending = WARNING.lock().unwrap_or_else(PoisonError::into_inner);
-    if pending.is_empty() && to_continue == 0 && piece.starts_with('@') {
-        match &*piece {
-            "@on" => WARNINGS_ON.store(true, Ordering::Relaxed),
-            "@off" => WARNINGS_ON.store(false, Ordering::Relaxed),
-            _ => {}
-        }
-        return;
-    }
-    pending.push_str(&piece);
-    if to_continue != 0 {
-        return;
-    }
-    let text = std::mem::take(&mut *pending);
-    drop(pending);
-    if WARNINGS_ON.load(Ordering::Relaxed) {
-        let _ = crate::luabox::sandbox::console::log(Level::Warn, &text);
-    }
-}
-
-/// `print(...)`: `tostring` of each argument, tab-separated, as one line on
-/// the host console.
-unsafe extern "C-unwind" fn print(l: *mut lua_State) -> c_int {
-    unsafe { crate::ecs::write_console(l, Level::Info) }
 }
 
 /// `load(chunk [, chunkname [, mode [, env]]])`: Lua's own `load` (upvalue

@@ -14,11 +14,13 @@
 //! Decoding streams the bytes straight onto the Lua stack: maps become tables
 //! with string or integer keys, arrays sequences, nil nil, binary strings.
 
-use std::ffi::{CStr, c_int, c_void};
+use std::ffi::{c_int, c_void};
 use std::fmt;
 
 use mlua_sys::*;
 use rmp::encode;
+
+use crate::lua::type_name;
 
 /// How deep tables may nest in an encoded value.
 const MAX_DEPTH: usize = 32;
@@ -154,8 +156,7 @@ unsafe fn write_value(
                 path.pop();
             }
             _ => {
-                let name = CStr::from_ptr(luaL_typename(l, index)).to_string_lossy();
-                let _ = encode::write_str(out, &format!("<{name}>"));
+                let _ = encode::write_str(out, &format!("<{}>", type_name(l, index)));
             }
         }
     }
@@ -224,8 +225,7 @@ unsafe fn write_key(out: &mut Vec<u8>, l: *mut lua_State, index: c_int) {
                 let _ = encode::write_str(out, &(lua_toboolean(l, index) != 0).to_string());
             }
             _ => {
-                let name = CStr::from_ptr(luaL_typename(l, index)).to_string_lossy();
-                let _ = encode::write_str(out, &format!("<{name}>"));
+                let _ = encode::write_str(out, &format!("<{}>", type_name(l, index)));
             }
         }
     }

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use crate::support::engine;
 
-/// `luabox:sandbox/NAME@VERSION` for every interface declared in `wit/`.
+/// `luabox:sandbox/NAME@VERSION` for every interface declared in `host/wit/`.
 fn interfaces_in_wit() -> BTreeSet<String> {
-    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("wit");
     let mut names = BTreeSet::new();
     for entry in fs::read_dir(&wit).unwrap() {
         let text = fs::read_to_string(entry.unwrap().path()).unwrap();
