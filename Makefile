@@ -75,7 +75,7 @@ guest-check: guest
 
 ## build: everything, in release; the CLI ends up at target/release/luabox.
 build: guest
-	$(CARGO) build --release -p luabox
+	$(CARGO) build --release -p luabox -p luabox-cli
 
 ## run: a demo: a good script, then hostile ones, each contained. The
 ## commands are examples/demo.commands; the README shows what this prints
@@ -87,11 +87,14 @@ run: build
 	  echo "   (exit code $$?)"; \
 	done < examples/demo.commands
 
-## test: lint, then build and run every test (unit, integration, doc).
+## test: the committed guest is fresh, lint, then every test (unit,
+## integration, doc; the bevy plugin's; an embedder crate built outside the
+## workspace), the crate packaged as it would be published, and brief fuzzing.
 ## (`cargo test` builds the CLI itself; going through `build` would compile
 ## wasmtime twice, once without and once with the dev-dependencies' features.)
-test: guest lint
-	$(CARGO) test --release -p luabox
+test: guest-check lint
+	$(CARGO) test --release -p luabox -p luabox-cli --features luabox/bevy
+	$(CARGO) package -p luabox --quiet
 	$(MAKE) fuzz FUZZ_SECONDS=20 FUZZ_BUILD=--dev
 
 ## fuzz: each fuzz target for FUZZ_SECONDS seconds (make test: 20), starting
@@ -130,7 +133,7 @@ BENCHES := compute_fib compute_table compute_string compute_closures compute_cor
            errors_pcall ecs_crossing ecs_frame ecs_idle ecs_batch startup_sandbox startup_cli \
            memory_idle
 bench: export RUST_BACKTRACE := 0
-bench: guest
+bench: build
 	rm -rf target/bench/rows
 	$(CARGO) bench -p luabox $(addprefix --bench ,$(BENCHES))
 	$(CARGO) bench -p luabox --bench summary
@@ -138,9 +141,9 @@ bench: guest
 lint: guest
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
-	$(CARGO) clippy --release -p luabox --all-targets -- -D warnings
+	$(CARGO) clippy --release -p luabox -p luabox-cli -p luabox-componentize --all-targets --features luabox/bevy -- -D warnings
 	$(CARGO) clippy --release -p luabox --features fuzzing --lib -- -D warnings
-	$(CARGO) clippy --release --target $(GUEST_TARGET) -p luabox-guest -- -D warnings
+	RUSTFLAGS="$(GUEST_RUSTFLAGS)" $(CARGO) clippy --release --target $(GUEST_TARGET) -p luabox-guest -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bevy_ecs::world::World;
-use luabox::{Limits, ScriptConfig, ScriptSystem};
+use luabox::ecs::ScriptRunner;
+use luabox::{Limits, ScriptConfig};
 use support::world::{ORIGIN, VELOCITY, luabox_world, native_each, native_ecs, permissions};
 use support::{Row, Unit, interleaved, time};
 
@@ -28,7 +29,7 @@ fn main() {
         limits: Limits::default().with_fuel(u64::MAX / 4),
         ..ScriptConfig::default()
     };
-    let attached = ScriptSystem::attach(&mut world, own, "batch.lua", MOVER, config, permissions());
+    let attached = ScriptRunner::attach(&mut world, own, "batch.lua", MOVER, config, permissions());
     if let Err(error) = attached {
         panic!("attach: {error}");
     }
@@ -50,7 +51,7 @@ fn main() {
 
     let (ours, theirs) = interleaved(
         11,
-        || time(|| ScriptSystem::tick(&mut world, DT)),
+        || time(|| ScriptRunner::tick(&mut world, DT)),
         || {
             time(|| {
                 if let Err(error) = on_update.call::<()>(DT) {

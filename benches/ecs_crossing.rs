@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bevy_ecs::world::World;
-use luabox::{Limits, ScriptConfig, ScriptSystem};
+use luabox::ecs::ScriptRunner;
+use luabox::{Limits, ScriptConfig};
 use support::world::{ORIGIN, luabox_world, native_ecs, permissions};
 use support::{Row, Unit, interleaved, time};
 
@@ -27,7 +28,7 @@ fn main() {
         limits: Limits::default().with_fuel(u64::MAX / 4),
         ..ScriptConfig::default()
     };
-    let attached = ScriptSystem::attach(
+    let attached = ScriptRunner::attach(
         &mut world,
         entity,
         "crossing.lua",
@@ -49,7 +50,7 @@ fn main() {
 
     let (ours, theirs) = interleaved(
         11,
-        || time(|| ScriptSystem::tick(&mut world, 0.0)),
+        || time(|| ScriptRunner::tick(&mut world, 0.0)),
         || {
             time(|| {
                 if let Err(error) = on_update.call::<()>(()) {

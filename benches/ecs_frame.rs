@@ -7,7 +7,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bevy_ecs::world::World;
-use luabox::{ScriptConfig, ScriptSystem};
+use luabox::ScriptConfig;
+use luabox::ecs::ScriptRunner;
 use support::world::{ORIGIN, VELOCITY, luabox_world, native_ecs, permissions};
 use support::{Row, Unit, interleaved, time};
 
@@ -23,7 +24,7 @@ fn main() {
     let mut world = luabox_world();
     for _ in 0..ENTITIES {
         let entity = world.spawn((ORIGIN, VELOCITY)).id();
-        let attached = ScriptSystem::attach(
+        let attached = ScriptRunner::attach(
             &mut world,
             entity,
             "mover.lua",
@@ -50,7 +51,7 @@ fn main() {
 
     let (ours, theirs) = interleaved(
         21,
-        || time(|| ScriptSystem::tick(&mut world, DT)),
+        || time(|| ScriptRunner::tick(&mut world, DT)),
         || {
             time(|| {
                 for (_, on_update) in &scripts {

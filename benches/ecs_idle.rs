@@ -2,7 +2,8 @@
 //! a sandbox costs by itself. Natively, 1,000 mlua states called the same way.
 mod support;
 
-use luabox::{ScriptConfig, ScriptSystem};
+use luabox::ScriptConfig;
+use luabox::ecs::ScriptRunner;
 use support::world::{ORIGIN, luabox_world, permissions};
 use support::{Row, Unit, interleaved, time};
 
@@ -14,7 +15,7 @@ fn main() {
     let mut world = luabox_world();
     for _ in 0..SCRIPTS {
         let entity = world.spawn(ORIGIN).id();
-        let attached = ScriptSystem::attach(
+        let attached = ScriptRunner::attach(
             &mut world,
             entity,
             "idle.lua",
@@ -40,7 +41,7 @@ fn main() {
 
     let (ours, theirs) = interleaved(
         21,
-        || time(|| ScriptSystem::tick(&mut world, DT)),
+        || time(|| ScriptRunner::tick(&mut world, DT)),
         || {
             time(|| {
                 for (_, on_update) in &scripts {

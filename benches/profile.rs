@@ -16,7 +16,8 @@ mod support;
 
 use std::time::Instant;
 
-use luabox::{Limits, ScriptConfig, ScriptSystem};
+use luabox::ecs::ScriptRunner;
+use luabox::{Limits, ScriptConfig};
 use support::world::{ORIGIN, VELOCITY, luabox_world, permissions};
 
 fn main() {
@@ -74,7 +75,7 @@ fn main() {
     };
     for _ in 0..scripts {
         let entity = world.spawn((ORIGIN, VELOCITY)).id();
-        let attached = ScriptSystem::attach(
+        let attached = ScriptRunner::attach(
             &mut world,
             entity,
             "profile.lua",
@@ -86,10 +87,10 @@ fn main() {
             panic!("attach: {error}");
         }
     }
-    ScriptSystem::tick(&mut world, 1.0 / 60.0);
+    ScriptRunner::tick(&mut world, 1.0 / 60.0);
     let started = Instant::now();
     for _ in 0..ticks {
-        ScriptSystem::tick(&mut world, 1.0 / 60.0);
+        ScriptRunner::tick(&mut world, 1.0 / 60.0);
     }
     println!(
         "{scenario}: {:?} a tick over {ticks} ticks",

@@ -16,10 +16,15 @@ fn main() {
             Err(error) => panic!("{command:?}: {error}"),
         })
     };
+    // The command is built by `make build` (crate luabox-cli).
+    let luabox = target_dir().join("release/luabox");
+    if !luabox.exists() {
+        panic!("{} is missing: run `make build` first", luabox.display());
+    }
     let (ours, theirs) = interleaved(
         31,
         || {
-            run(Command::new(env!("CARGO_BIN_EXE_luabox"))
+            run(Command::new(&luabox)
                 .args(["run", hello])
                 .env("LUABOX_CACHE_DIR", &cache))
         },

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bevy_ecs::prelude::*;
-use luabox::{ComponentRegistry, Permissions, ScriptManager};
+use luabox::ecs::{ComponentRegistry, Permissions, ScriptManager};
 use mlua::{Lua, Table};
 use serde::{Deserialize, Serialize};
 

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use luabox::{EngineConfig, Limits, ScriptConfig, ScriptEngine};
+use luabox::{EngineConfig, ErrorKind, Limits, ScriptConfig, ScriptEngine};
 
 fn engine() -> &'static ScriptEngine {
     static ENGINE: OnceLock<ScriptEngine> = OnceLock::new();
@@ -30,7 +30,7 @@ fuzz_target!(|source: &[u8]| {
     };
     if let Err(error) = sandbox.run(source) {
         assert!(
-            !matches!(error.kind(), "security" | "engine"),
+            !matches!(error.kind(), ErrorKind::Security | ErrorKind::Engine),
             "unexpected failure: {error:?}"
         );
     }

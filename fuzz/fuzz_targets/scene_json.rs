@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use luabox::{EngineConfig, Limits, Scene, ScriptConfig, ScriptEngine};
+use luabox::scene::Scene;
+use luabox::{EngineConfig, Limits, ScriptConfig, ScriptEngine};
 
 fuzz_target!(|text: &str| {
     let Ok(scene) = Scene::parse(text) else {
@@ -26,8 +27,7 @@ fuzz_target!(|text: &str| {
             .max_execution_time_ms(100),
         ..ScriptConfig::default()
     };
-    let scripts = scene.inline_scripts();
-    let report = scene.run(engine, scripts, &config, 2, 0.1);
+    let report = scene.run(engine, &config, 2, 0.1);
     assert!(
         serde_json::to_string(&report).is_ok(),
         "the report does not encode"

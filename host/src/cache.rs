@@ -19,7 +19,7 @@ use crate::snapshot;
 
 /// Where the component came from, for callers who want to know.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GuestSource {
+pub enum GuestOrigin {
     /// Compiled now (and written to this cache file, if caching is on and the
     /// write succeeded).
     Compiled {
@@ -39,12 +39,12 @@ pub(crate) fn load_guest(
     guest: &[u8],
     guest_hash: &str,
     cache: &CacheDir,
-) -> Result<(Component, GuestSource)> {
+) -> Result<(Component, GuestOrigin)> {
     let Some(dir) = cache_dir(cache) else {
         let guest = snapshot::preinitialise(engine, guest)?;
         return Ok((
             compile(engine, &guest)?,
-            GuestSource::Compiled { cached_to: None },
+            GuestOrigin::Compiled { cached_to: None },
         ));
     };
     let mut hasher = DefaultHasher::new();
@@ -59,7 +59,7 @@ pub(crate) fn load_guest(
         // into the user's own cache directory, under a name that pins the
         // guest and the engine's settings; wasmtime checks the header too.
         if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
-            return Ok((component, GuestSource::Cache(path)));
+            return Ok((component, GuestOrigin::Cache(path)));
         }
     }
     let guest = snapshot::preinitialise(engine, guest)?;
@@ -70,7 +70,7 @@ pub(crate) fn load_guest(
     let component = unsafe { Component::deserialize(engine, &artifact) }
         .map_err(|error| engine_error("loading the compiled guest", error))?;
     let cached_to = write_atomically(&dir, &path, &artifact).then_some(path);
-    Ok((component, GuestSource::Compiled { cached_to }))
+    Ok((component, GuestOrigin::Compiled { cached_to }))
 }
 
 fn compile(engine: &Engine, guest: &[u8]) -> Result<Component> {

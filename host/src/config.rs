@@ -159,7 +159,7 @@ pub struct ScriptConfig {
     pub limits: Limits,
     /// Optional libraries. Default: [`StdLib::ALL_SAFE`].
     pub libraries: StdLib,
-    /// Seed of Lua's string hashing and of `math.random`, so runs are
+    /// Seed of `math.random` (string hashing has a fixed seed), so runs are
     /// reproducible. Default: 0.
     pub seed: u64,
     /// The entity the script is attached to (`Entity::to_bits`), visible to

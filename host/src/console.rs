@@ -187,7 +187,8 @@ struct Held {
 /// ones. Both are counted in [`ScriptConsole::dropped`].
 ///
 /// ```
-/// use luabox::{ConsoleLevel, LogEntry, ScriptConsole};
+/// use luabox::ConsoleLevel;
+/// use luabox::ecs::{LogEntry, ScriptConsole};
 ///
 /// let mut console = ScriptConsole::new(3, 2);
 /// for i in 0..3 {
@@ -242,7 +243,8 @@ impl ScriptConsole {
     /// `per_script / capacity` of them.
     ///
     /// ```
-    /// use luabox::{ConsoleLevel, LogEntry, ScriptConsole};
+    /// use luabox::ConsoleLevel;
+    /// use luabox::ecs::{LogEntry, ScriptConsole};
     ///
     /// let mut console = ScriptConsole::new(10, 10).with_max_bytes(1_000);
     /// let big = "x".repeat(2_000);
@@ -293,6 +295,26 @@ impl ScriptConsole {
         count.bytes = count.bytes.saturating_add(size);
         self.bytes = self.bytes.saturating_add(size);
         self.messages.push_back(entry);
+    }
+
+    /// Adds what one script printed in `tick`, each message tagged with the
+    /// script's name and entity (the one place a [`LogEntry`] is made).
+    pub fn push_messages(
+        &mut self,
+        script: &str,
+        entity: Option<u64>,
+        messages: impl IntoIterator<Item = ConsoleMessage>,
+        tick: u64,
+    ) {
+        for message in messages {
+            self.push(LogEntry {
+                script: script.to_string(),
+                entity,
+                level: message.level,
+                text: message.text,
+                tick,
+            });
+        }
     }
 
     /// The held messages, oldest first.

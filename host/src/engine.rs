@@ -10,7 +10,7 @@ use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Stor
 
 use crate::bindings::{self, Sandbox, SandboxPre};
 use crate::budget;
-use crate::cache::{self, GuestSource};
+use crate::cache::{self, GuestOrigin};
 use crate::config::{EngineConfig, Limits, ScriptConfig, StdLib};
 use crate::console::{Console, ConsoleMessage};
 use crate::error::{Limit, Result, ScriptError, cut_error_text};
@@ -45,7 +45,7 @@ const GUEST_HASH: &str = env!("LUABOX_GUEST_HASH");
 pub struct ScriptEngine {
     engine: Engine,
     pre: SandboxPre<HostState>,
-    guest_source: GuestSource,
+    guest_origin: GuestOrigin,
     epoch_tick: Duration,
     metered: bool,
     max_sandboxes: u32,
@@ -76,7 +76,7 @@ impl ScriptEngine {
         let engine = Engine::new(&wasm).map_err(|error| ScriptError::Engine {
             message: format!("configuring wasmtime: {error:#}"),
         })?;
-        let (component, guest_source) =
+        let (component, guest_origin) =
             cache::load_guest(&engine, GUEST, GUEST_HASH, &config.cache)?;
         let mut linker = Linker::new(&engine);
         imports::add_to_linker(&mut linker)
@@ -86,7 +86,7 @@ impl ScriptEngine {
                 _ticker: Arc::new(EpochTicker::start(engine.clone(), config.epoch_tick)),
                 engine,
                 pre,
-                guest_source,
+                guest_origin,
                 epoch_tick: config.epoch_tick,
                 metered: config.consume_fuel,
                 max_sandboxes: config.max_sandboxes,
@@ -98,8 +98,8 @@ impl ScriptEngine {
 
     /// Whether the guest was compiled by this call to [`ScriptEngine::new`] or
     /// loaded from the cache.
-    pub fn guest_source(&self) -> &GuestSource {
-        &self.guest_source
+    pub fn guest_origin(&self) -> &GuestOrigin {
+        &self.guest_origin
     }
 
     /// Everything the guest component imports, by name (for example
@@ -515,7 +515,7 @@ impl ScriptInstance {
         );
         outcome.map_err(|trap| {
             let error = self.classify_trap(&trap);
-            self.terminate(error.kind());
+            self.terminate(error.kind().as_str());
             error
         })
     }

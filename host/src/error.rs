@@ -159,21 +159,117 @@ pub enum ScriptError {
     },
 }
 
-impl ScriptError {
-    /// The short kind used in JSON reports: `"syntax"`, `"runtime"`, a
-    /// [`Limit`] name, `"security"`, `"permission"`, `"disabled"`,
-    /// `"terminated"`, `"not_found"` or `"engine"`.
-    pub fn kind(&self) -> &'static str {
+/// What kind of failure a [`ScriptError`] is: what an embedder matches on,
+/// and what reports carry (serialised in lowercase, e.g. `"fuel"`).
+///
+/// ```
+/// use luabox::{ErrorKind, ScriptEngine};
+///
+/// let engine = ScriptEngine::new(Default::default())?;
+/// let error = engine.run("bad.lua", "error('boom')").unwrap_err();
+/// assert_eq!(error.kind(), ErrorKind::Runtime);
+/// assert_eq!(serde_json::to_string(&error.kind()).unwrap(), r#""runtime""#);
+/// assert!(ErrorKind::Fuel.is_limit() && !ErrorKind::Runtime.is_limit());
+/// # Ok::<(), luabox::ScriptError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`ScriptError::Syntax`].
+    Syntax,
+    /// [`ScriptError::Runtime`].
+    Runtime,
+    /// A [`Limit::Fuel`] limit.
+    Fuel,
+    /// A [`Limit::Memory`] limit.
+    Memory,
+    /// A [`Limit::Timeout`] limit.
+    Timeout,
+    /// A [`Limit::Stack`] limit.
+    Stack,
+    /// A [`Limit::Output`] limit.
+    Output,
+    /// [`ScriptError::SecurityViolation`].
+    Security,
+    /// [`ScriptError::PermissionDenied`].
+    Permission,
+    /// [`ScriptError::ScriptDisabled`].
+    Disabled,
+    /// [`ScriptError::Terminated`].
+    Terminated,
+    /// [`ScriptError::NotFound`].
+    NotFound,
+    /// [`ScriptError::Engine`].
+    Engine,
+}
+
+impl ErrorKind {
+    /// The lowercase name reports use: `"syntax"`, `"runtime"`, a [`Limit`]
+    /// name, `"security"`, `"permission"`, `"disabled"`, `"terminated"`,
+    /// `"not_found"` or `"engine"`.
+    pub fn as_str(self) -> &'static str {
         match self {
-            ScriptError::Syntax { .. } => "syntax",
-            ScriptError::Runtime { .. } => "runtime",
-            ScriptError::ResourceLimitExceeded { limit, .. } => limit.as_str(),
-            ScriptError::SecurityViolation { .. } => "security",
-            ScriptError::PermissionDenied { .. } => "permission",
-            ScriptError::ScriptDisabled { .. } => "disabled",
-            ScriptError::Terminated { .. } => "terminated",
-            ScriptError::NotFound { .. } => "not_found",
-            ScriptError::Engine { .. } => "engine",
+            ErrorKind::Syntax => "syntax",
+            ErrorKind::Runtime => "runtime",
+            ErrorKind::Fuel => "fuel",
+            ErrorKind::Memory => "memory",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Stack => "stack",
+            ErrorKind::Output => "output",
+            ErrorKind::Security => "security",
+            ErrorKind::Permission => "permission",
+            ErrorKind::Disabled => "disabled",
+            ErrorKind::Terminated => "terminated",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Engine => "engine",
+        }
+    }
+
+    /// Whether this kind is a resource limit.
+    pub fn is_limit(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Fuel
+                | ErrorKind::Memory
+                | ErrorKind::Timeout
+                | ErrorKind::Stack
+                | ErrorKind::Output
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<Limit> for ErrorKind {
+    fn from(limit: Limit) -> Self {
+        match limit {
+            Limit::Fuel => ErrorKind::Fuel,
+            Limit::Memory => ErrorKind::Memory,
+            Limit::Timeout => ErrorKind::Timeout,
+            Limit::Stack => ErrorKind::Stack,
+            Limit::Output => ErrorKind::Output,
+        }
+    }
+}
+
+impl ScriptError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ScriptError::Syntax { .. } => ErrorKind::Syntax,
+            ScriptError::Runtime { .. } => ErrorKind::Runtime,
+            ScriptError::ResourceLimitExceeded { limit, .. } => ErrorKind::from(*limit),
+            ScriptError::SecurityViolation { .. } => ErrorKind::Security,
+            ScriptError::PermissionDenied { .. } => ErrorKind::Permission,
+            ScriptError::ScriptDisabled { .. } => ErrorKind::Disabled,
+            ScriptError::Terminated { .. } => ErrorKind::Terminated,
+            ScriptError::NotFound { .. } => ErrorKind::NotFound,
+            ScriptError::Engine { .. } => ErrorKind::Engine,
         }
     }
 

@@ -45,28 +45,49 @@ mod json_text;
 mod manager;
 mod msgpack;
 mod permissions;
+#[cfg(feature = "bevy")]
+mod plugin;
 mod registry;
-mod scene;
+mod report;
+pub mod scene;
 mod snapshot;
 mod system;
 mod visibility;
 mod world;
 
-pub use cache::GuestSource;
+pub use cache::GuestOrigin;
 pub use config::{CacheDir, EngineConfig, Limits, ScriptConfig, StdLib};
-pub use console::{ConsoleLevel, ConsoleMessage, LogEntry, ScriptConsole};
-pub use ecs_api::{EcsError, EcsErrorKind};
+pub use console::{ConsoleLevel, ConsoleMessage};
 pub use engine::{ScriptEngine, ScriptInstance};
-pub use error::{Limit, MAX_ERROR_MESSAGE_BYTES, MAX_TRACEBACK_BYTES, Result, ScriptError};
-pub use json_text::JsonText;
-pub use manager::{MAX_KEPT_ERRORS, ScriptId, ScriptManager, ScriptStatus};
-pub use permissions::Permissions;
-pub use registry::{ComponentRegistry, JsonComponents};
-pub use scene::{
-    EntityReport, ErrorReport, RunReport, Scene, SceneEntity, SceneScript, ScriptReport,
-    WorldReport, run_script,
+pub use error::{
+    ErrorKind, Limit, MAX_ERROR_MESSAGE_BYTES, MAX_TRACEBACK_BYTES, Result, ScriptError,
 };
-pub use system::{Script, ScriptClock, ScriptDelta, ScriptEvents, ScriptSystem, run_scripts};
+pub use json_text::JsonText;
+
+/// Scripts in a bevy `World`: one sandbox per scripted entity, the world
+/// reached through `ecs.*` under each script's [`Permissions`], every call a
+/// transaction.
+///
+/// - [`ScriptManager`] (a resource) owns the scripts: loads, reloads,
+///   unloads, disables and enables them, and keeps their sources and
+///   records.
+/// - [`ScriptRunner`] is the only code that touches the world on the
+///   scripts' behalf: [`ScriptRunner::attach`] a script to an entity,
+///   [`ScriptRunner::tick`] the world (or add [`run_scripts`] to a
+///   schedule, or [`LuaboxPlugin`] to an `App` with the `bevy` feature).
+/// - [`ComponentRegistry`] (a resource) names the components scripts may
+///   use; [`ScriptConsole`] (a resource) collects what they print.
+pub mod ecs {
+    pub use crate::console::{LogEntry, ScriptConsole};
+    pub use crate::manager::{LoadFailure, MAX_KEPT_ERRORS, ScriptId, ScriptManager, ScriptStatus};
+    pub use crate::permissions::Permissions;
+    #[cfg(feature = "bevy")]
+    pub use crate::plugin::LuaboxPlugin;
+    pub use crate::registry::{ComponentRegistry, JsonComponents};
+    pub use crate::system::{
+        Script, ScriptClock, ScriptDelta, ScriptEvents, ScriptRunner, run_scripts,
+    };
+}
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -39,15 +39,43 @@ pub(crate) struct ManagedScript {
     pub(crate) permissions: Arc<Permissions>,
     pub(crate) instance: ScriptInstance,
     pub(crate) started: bool,
-    pub(crate) status: ScriptStatus,
-    pub(crate) violations: u32,
+    status: ScriptStatus,
+    violations: u32,
     /// The last [`MAX_KEPT_ERRORS`] errors, oldest first.
     errors: Vec<ScriptError>,
     /// Errors older than those, no longer kept.
     errors_dropped: u64,
-    pub(crate) fuel_used: u64,
+    fuel_used: u64,
     /// Whether `fuel_used` counts everything (no call timed out this tick).
-    pub(crate) fuel_exact: bool,
+    fuel_exact: bool,
+}
+
+/// A load (or reload) that failed: why, and what the script printed before
+/// it failed (its sandbox is gone; its output need not be).
+#[derive(Debug)]
+pub struct LoadFailure {
+    /// Why the script did not load.
+    pub error: ScriptError,
+    /// What it printed before failing.
+    pub output: Vec<ConsoleMessage>,
+}
+
+impl std::fmt::Display for LoadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for LoadFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl From<LoadFailure> for ScriptError {
+    fn from(failure: LoadFailure) -> Self {
+        failure.error
+    }
 }
 
 /// How many of a script's errors its [`ScriptManager`] keeps: the last ones,
@@ -58,14 +86,53 @@ pub(crate) struct ManagedScript {
 pub const MAX_KEPT_ERRORS: usize = 8;
 
 impl ManagedScript {
-    /// Records a failed call: kept among the last [`MAX_KEPT_ERRORS`].
-    pub(crate) fn record_error(&mut self, error: ScriptError) {
+    /// Records a failed call or restart: kept among the last
+    /// [`MAX_KEPT_ERRORS`].
+    fn record_error(&mut self, error: ScriptError) {
         if self.errors.len() >= MAX_KEPT_ERRORS {
             self.errors.remove(0);
             self.errors_dropped += 1;
         }
         self.errors.push(error);
         self.status = ScriptStatus::Failed;
+    }
+
+    /// Records how a call went: its outcome (`started` when it was the
+    /// script's `on_start`), the permission refusals it made, and the fuel
+    /// it used; the script is disabled once its refusals reach
+    /// `max_violations`. Returns whether the script may go on this tick.
+    pub(crate) fn record_call(
+        &mut self,
+        started: bool,
+        outcome: Result<()>,
+        max_violations: u32,
+    ) -> bool {
+        self.fuel_used += self.instance.fuel_used();
+        self.fuel_exact &= self.instance.fuel_used_exact();
+        let succeeded = outcome.is_ok();
+        match outcome {
+            Ok(()) => {
+                self.started |= started;
+                self.status = ScriptStatus::Active;
+            }
+            Err(error) => self.record_error(error),
+        }
+        self.violations += self.instance.take_violations();
+        if self.violations >= max_violations {
+            self.status = ScriptStatus::Disabled {
+                reason: format!(
+                    "{} permission violations (the limit is {max_violations})",
+                    self.violations
+                ),
+            };
+        }
+        succeeded && !self.is_disabled()
+    }
+
+    /// Starts a tick: the fuel figures count only this tick.
+    pub(crate) fn begin_tick(&mut self) {
+        self.fuel_used = 0;
+        self.fuel_exact = true;
     }
 
     pub(crate) fn is_disabled(&self) -> bool {
@@ -75,10 +142,11 @@ impl ManagedScript {
 
 /// Owns the scripts: loads, reloads (hot reload), unloads, disables and
 /// enables them, and keeps their sources. Lives in the world as a resource;
-/// the [`ScriptSystem`](crate::ScriptSystem) runs what it holds.
+/// the [`ScriptRunner`](crate::ScriptRunner) runs what it holds.
 ///
 /// ```
-/// use luabox::{Permissions, ScriptConfig, ScriptEngine, ScriptManager, ScriptStatus};
+/// use luabox::{ScriptConfig, ScriptEngine};
+/// use luabox::ecs::{Permissions, ScriptManager, ScriptStatus};
 ///
 /// let mut scripts = ScriptManager::new(ScriptEngine::new(Default::default())?);
 /// let id = scripts.load("hello.lua", "function on_update(dt) end", ScriptConfig::default(), Permissions::default())?;
@@ -95,9 +163,6 @@ pub struct ScriptManager {
     scripts: BTreeMap<ScriptId, ManagedScript>,
     next_id: u64,
     max_violations: u32,
-    /// What the last load that failed printed (its sandbox is gone); see
-    /// [`ScriptManager::take_failed_load_output`].
-    failed_load_output: Vec<ConsoleMessage>,
 }
 
 impl ScriptManager {
@@ -109,14 +174,7 @@ impl ScriptManager {
             scripts: BTreeMap::new(),
             next_id: 0,
             max_violations: 3,
-            failed_load_output: Vec::new(),
         }
-    }
-
-    /// Takes what the last failed load (or reload) printed before failing:
-    /// its sandbox is gone, its output need not be.
-    pub fn take_failed_load_output(&mut self) -> Vec<ConsoleMessage> {
-        std::mem::take(&mut self.failed_load_output)
     }
 
     /// Disables a script once it has made `max` permission violations.
@@ -129,14 +187,15 @@ impl ScriptManager {
     /// loading; `on_start` runs on the next tick.
     ///
     /// # Errors
-    /// Whatever the chunk ends in; nothing is kept then.
+    /// Whatever the chunk ends in, with what it printed; nothing is kept
+    /// then.
     pub fn load(
         &mut self,
         name: &str,
         source: impl Into<Vec<u8>>,
         config: ScriptConfig,
         permissions: Permissions,
-    ) -> Result<ScriptId> {
+    ) -> Result<ScriptId, LoadFailure> {
         let source = source.into();
         let instance = self.start(name, &source, &config, &permissions)?;
         let id = ScriptId(self.next_id);
@@ -161,23 +220,30 @@ impl ScriptManager {
         Ok(id)
     }
 
-    /// A fresh instance that has run `source`. If that fails, what the
-    /// script printed before failing is kept for
-    /// [`ScriptManager::take_failed_load_output`].
+    /// A fresh instance that has run `source`; or why not, with what the
+    /// script printed before failing.
     fn start(
-        &mut self,
+        &self,
         name: &str,
         source: &[u8],
         config: &ScriptConfig,
         permissions: &Permissions,
-    ) -> Result<ScriptInstance> {
-        let mut instance = self.engine.instantiate(name, config)?;
+    ) -> Result<ScriptInstance, LoadFailure> {
+        let mut instance = self
+            .engine
+            .instantiate(name, config)
+            .map_err(|error| LoadFailure {
+                error,
+                output: Vec::new(),
+            })?;
         instance.set_console_allowed(permissions.console);
-        if let Err(error) = instance.run(source) {
-            self.failed_load_output = instance.take_output();
-            return Err(error);
+        match instance.run(source) {
+            Ok(_) => Ok(instance),
+            Err(error) => Err(LoadFailure {
+                error,
+                output: instance.take_output(),
+            }),
         }
-        Ok(instance)
     }
 
     /// Replaces a script's source (hot reload). The new version gets a fresh
@@ -186,17 +252,22 @@ impl ScriptManager {
     /// disabled.
     ///
     /// # Errors
-    /// [`ScriptError::NotFound`], or whatever the new version ends in.
-    pub fn reload(&mut self, id: ScriptId, source: impl Into<Vec<u8>>) -> Result<()> {
+    /// [`ScriptError::NotFound`], or whatever the new version ends in (with
+    /// what it printed).
+    pub fn reload(&mut self, id: ScriptId, source: impl Into<Vec<u8>>) -> Result<(), LoadFailure> {
         let source = source.into();
-        let script = self.scripts.get(&id).ok_or_else(|| not_found(id))?;
+        let missing = |id| LoadFailure {
+            error: not_found(id),
+            output: Vec::new(),
+        };
+        let script = self.scripts.get(&id).ok_or_else(|| missing(id))?;
         let (name, config, permissions) = (
             script.name.to_string(),
             script.config.clone(),
             Arc::clone(&script.permissions),
         );
         let instance = self.start(&name, &source, &config, &permissions)?;
-        let script = self.scripts.get_mut(&id).ok_or_else(|| not_found(id))?;
+        let script = self.scripts.get_mut(&id).ok_or_else(|| missing(id))?;
         script.source = source;
         script.instance = instance;
         script.started = false;
@@ -305,16 +376,17 @@ impl ScriptManager {
 
     /// Replaces a trapped instance with a fresh one of the same source, so a
     /// script that failed once runs again next tick. A disabled script is
-    /// never restarted: it runs no code until it is enabled.
+    /// never restarted: it runs no code until it is enabled. Returns what a
+    /// restart that failed printed (its error is recorded).
     ///
     /// (Restarts clone the script's source and settings: a restart follows a
     /// trap, which is rare and costs a fresh sandbox anyway.)
-    pub(crate) fn restart_if_terminated(&mut self, id: ScriptId) {
+    pub(crate) fn restart_if_terminated(&mut self, id: ScriptId) -> Vec<ConsoleMessage> {
         let Some(script) = self.scripts.get(&id) else {
-            return;
+            return Vec::new();
         };
         if script.instance.terminated().is_none() || script.is_disabled() {
-            return;
+            return Vec::new();
         }
         let (name, source, config, permissions) = (
             script.name.to_string(),
@@ -323,13 +395,18 @@ impl ScriptManager {
             Arc::clone(&script.permissions),
         );
         let restarted = self.start(&name, &source, &config, &permissions);
-        if let Some(script) = self.scripts.get_mut(&id) {
-            match restarted {
-                Ok(instance) => {
-                    script.instance = instance;
-                    script.started = false;
-                }
-                Err(error) => script.record_error(error),
+        let Some(script) = self.scripts.get_mut(&id) else {
+            return Vec::new();
+        };
+        match restarted {
+            Ok(instance) => {
+                script.instance = instance;
+                script.started = false;
+                Vec::new()
+            }
+            Err(failure) => {
+                script.record_error(failure.error);
+                failure.output
             }
         }
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// only the console.
 ///
 /// ```
-/// use luabox::Permissions;
+/// use luabox::ecs::Permissions;
 ///
 /// let mover = Permissions::default()
 ///     .read(["Position", "Velocity"])

@@ -238,7 +238,7 @@ pub(crate) struct KindIndex(usize);
 ///
 /// ```
 /// use bevy_ecs::prelude::*;
-/// use luabox::ComponentRegistry;
+/// use luabox::ecs::ComponentRegistry;
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Component, Serialize, Deserialize)]
@@ -286,7 +286,7 @@ impl ComponentRegistry {
     ///
     /// ```
     /// use bevy_ecs::prelude::*;
-    /// use luabox::ComponentRegistry;
+    /// use luabox::ecs::ComponentRegistry;
     ///
     /// #[derive(Component)]
     /// struct EditorOnly;

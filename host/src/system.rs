@@ -12,9 +12,9 @@ use bevy_ecs::world::World;
 use serde_json::Value;
 
 use crate::config::ScriptConfig;
-use crate::console::{ConsoleMessage, LogEntry, ScriptConsole};
+use crate::console::{ConsoleMessage, ScriptConsole};
 use crate::error::Result;
-use crate::manager::{ManagedScript, ScriptId, ScriptManager, ScriptStatus};
+use crate::manager::{ManagedScript, ScriptId, ScriptManager};
 use crate::msgpack;
 use crate::permissions::Permissions;
 use crate::registry::ComponentRegistry;
@@ -46,7 +46,8 @@ pub struct ScriptEvents(pub Vec<(String, Value)>);
 ///
 /// ```
 /// use bevy_ecs::prelude::*;
-/// use luabox::{ComponentRegistry, Permissions, ScriptConfig, ScriptEngine, ScriptManager, ScriptSystem};
+/// use luabox::{ScriptConfig, ScriptEngine};
+/// use luabox::ecs::{ComponentRegistry, Permissions, ScriptManager, ScriptRunner};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Component, Serialize, Deserialize)]
@@ -64,15 +65,15 @@ pub struct ScriptEvents(pub Vec<(String, Value)>);
 ///     ecs.insert(entity, 'Position', {x = p.x + 1, y = p.y})
 /// end";
 /// let permissions = Permissions::default().read(["Position"]).write(["Position"]);
-/// ScriptSystem::attach(&mut world, player, "mover.lua", mover, ScriptConfig::default(), permissions)?;
-/// ScriptSystem::tick(&mut world, 1.0 / 60.0);
-/// ScriptSystem::tick(&mut world, 1.0 / 60.0);
+/// ScriptRunner::attach(&mut world, player, "mover.lua", mover, ScriptConfig::default(), permissions)?;
+/// ScriptRunner::tick(&mut world, 1.0 / 60.0);
+/// ScriptRunner::tick(&mut world, 1.0 / 60.0);
 /// assert_eq!(world.get::<Position>(player).unwrap().x, 2.0);
 /// # Ok::<(), luabox::ScriptError>(())
 /// ```
-pub struct ScriptSystem;
+pub struct ScriptRunner;
 
-impl ScriptSystem {
+impl ScriptRunner {
     /// Loads a script for `entity` (its global `entity`) and marks the entity
     /// with [`Script`].
     ///
@@ -99,24 +100,19 @@ impl ScriptSystem {
             }
         })?;
         let loaded = manager.load(name, source, config, permissions);
-        if loaded.is_err() {
-            // What the script printed before it failed to load still counts.
-            let output = manager.take_failed_load_output();
-            let tick = world
-                .get_resource::<ScriptClock>()
-                .map_or(0, |clock| clock.tick);
-            let mut console = world.get_resource_or_insert_with(ScriptConsole::default);
-            for message in output {
-                console.push(LogEntry {
-                    script: name.to_string(),
-                    entity: Some(entity.to_bits()),
-                    level: message.level,
-                    text: message.text,
-                    tick,
-                });
+        let tick = world
+            .get_resource::<ScriptClock>()
+            .map_or(0, |clock| clock.tick);
+        let id = match loaded {
+            Ok(id) => id,
+            Err(failure) => {
+                // What the script printed before it failed to load still counts.
+                world
+                    .get_resource_or_insert_with(ScriptConsole::default)
+                    .push_messages(name, Some(entity.to_bits()), failure.output, tick);
+                return Err(failure.error);
             }
-        }
-        let id = loaded?;
+        };
         if let Ok(mut target) = world.get_entity_mut(entity) {
             target.insert(Script(id));
         }
@@ -131,7 +127,7 @@ impl ScriptSystem {
         Self::tick_until(world, dt, None);
     }
 
-    /// [`ScriptSystem::tick`], stopping between two scripts once `deadline`
+    /// [`ScriptRunner::tick`], stopping between two scripts once `deadline`
     /// has passed. Returns whether every script had its turn.
     pub(crate) fn tick_until(world: &mut World, dt: f64, deadline: Option<Instant>) -> bool {
         let Some(mut manager) = world.remove_resource::<ScriptManager>() else {
@@ -190,26 +186,23 @@ fn run_scripts_once(
         let Some(script) = manager.script_mut(id) else {
             continue;
         };
-        // Reports add this up per tick: it must count only this tick.
-        script.fuel_used = 0;
-        script.fuel_exact = true;
+        script.begin_tick();
         if script.is_disabled() {
             continue;
         }
-        let script = if script.instance.terminated().is_some() {
-            manager.restart_if_terminated(id);
-            let failed_restart_output = manager.take_failed_load_output();
+        if script.instance.terminated().is_some() {
+            let failed_restart_output = manager.restart_if_terminated(id);
             let Some(script) = manager.script_mut(id) else {
                 continue;
             };
             log_messages(lent.world_mut(), script, failed_restart_output, tick);
-            if script.is_disabled() {
-                continue;
-            }
-            script
-        } else {
-            script
+        }
+        let Some(script) = manager.script_mut(id) else {
+            continue;
         };
+        if script.is_disabled() || script.instance.terminated().is_some() {
+            continue;
+        }
         let start = (!script.started).then_some(Callback::Start);
         let events = events
             .iter()
@@ -223,26 +216,8 @@ fn run_scripts_once(
             (outcome, lent) = call_with_world(script, lent, callback);
             let output = script.instance.take_output();
             log_messages(lent.world_mut(), script, output, tick);
-            let failed = outcome.is_err();
-            match outcome {
-                Ok(()) => {
-                    if matches!(callback, Callback::Start) {
-                        script.started = true;
-                    }
-                    script.status = ScriptStatus::Active;
-                }
-                Err(error) => script.record_error(error),
-            }
-            script.violations += script.instance.take_violations();
-            if script.violations >= max_violations {
-                script.status = ScriptStatus::Disabled {
-                    reason: format!(
-                        "{} permission violations (the limit is {max_violations})",
-                        script.violations
-                    ),
-                };
-            }
-            if failed || script.is_disabled() {
+            let started = matches!(callback, Callback::Start);
+            if !script.record_call(started, outcome, max_violations) {
                 break;
             }
         }
@@ -279,8 +254,6 @@ fn call_with_world(
         Callback::Event(name, payload) => script.instance.event_encoded(name, payload),
         Callback::Update(dt) => script.instance.update(dt),
     };
-    script.fuel_used += script.instance.fuel_used();
-    script.fuel_exact &= script.instance.fuel_used_exact();
     let mut lent = script
         .instance
         .detach()
@@ -301,24 +274,16 @@ fn log_messages(
     if messages.is_empty() {
         return;
     }
-    let mut console = world.get_resource_or_insert_with(ScriptConsole::default);
-    let entity = script.instance.entity();
-    for message in messages {
-        console.push(LogEntry {
-            script: script.name.to_string(),
-            entity,
-            level: message.level,
-            text: message.text,
-            tick,
-        });
-    }
+    world
+        .get_resource_or_insert_with(ScriptConsole::default)
+        .push_messages(&script.name, script.instance.entity(), messages, tick);
 }
 
-/// The bevy system form of [`ScriptSystem::tick`] (an exclusive system),
+/// The bevy system form of [`ScriptRunner::tick`] (an exclusive system),
 /// with `dt` from [`ScriptDelta`].
 pub fn run_scripts(world: &mut World) {
     let dt = world
         .get_resource::<ScriptDelta>()
         .map_or(1.0 / 60.0, |delta| delta.0);
-    ScriptSystem::tick(world, dt);
+    ScriptRunner::tick(world, dt);
 }

@@ -18,10 +18,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bevy_ecs::prelude::*;
-use luabox::{
-    ComponentRegistry, Limits, Permissions, ScriptConfig, ScriptConsole, ScriptEngine, ScriptError,
-    ScriptManager, ScriptSystem,
-};
+use luabox::ecs::{ComponentRegistry, Permissions, ScriptConsole, ScriptManager, ScriptRunner};
+use luabox::{Limits, ScriptConfig, ScriptEngine, ScriptError};
 use serde::{Deserialize, Serialize};
 
 use crate::support::{engine, test_cache};
@@ -146,7 +144,7 @@ fn load(dir: &str) -> Vec<Attack> {
 fn outcome(result: &Result<serde_json::Value, ScriptError>) -> String {
     match result {
         Ok(_) => "ok".into(),
-        Err(error) => error.kind().into(),
+        Err(error) => error.kind().as_str().into(),
     }
 }
 
@@ -290,7 +288,7 @@ fn every_ecs_attack_is_contained_and_leaves_the_world_unchanged() {
             limits: attack.limits.clone(),
             ..ScriptConfig::default()
         };
-        let id = match ScriptSystem::attach(
+        let id = match ScriptRunner::attach(
             &mut world,
             own,
             name,
@@ -305,11 +303,11 @@ fn every_ecs_attack_is_contained_and_leaves_the_world_unchanged() {
             }
         };
         let before = snapshot(&mut world);
-        ScriptSystem::tick(&mut world, 1.0 / 60.0);
+        ScriptRunner::tick(&mut world, 1.0 / 60.0);
         let after = snapshot(&mut world);
         let manager = world.resource::<ScriptManager>();
         let error = manager.errors(id).first();
-        let got = error.map_or("ok", ScriptError::kind);
+        let got = error.map_or("ok", |error| error.kind().as_str());
         failures.extend(attack.check(name, got, error));
         if before != after {
             failures.push(format!(

@@ -3,10 +3,11 @@
 //! console quotas, isolation.
 
 use bevy_ecs::prelude::*;
-use luabox::{
-    ComponentRegistry, Limits, Permissions, ScriptConfig, ScriptConsole, ScriptEngine, ScriptError,
-    ScriptEvents, ScriptId, ScriptManager, ScriptStatus, ScriptSystem, run_scripts,
+use luabox::ecs::{
+    ComponentRegistry, Permissions, ScriptConsole, ScriptEvents, ScriptId, ScriptManager,
+    ScriptRunner, ScriptStatus, run_scripts,
 };
+use luabox::{Limits, ScriptConfig, ScriptEngine, ScriptError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -59,7 +60,7 @@ fn attach_with(
     permissions: Permissions,
     config: ScriptConfig,
 ) -> ScriptId {
-    ScriptSystem::attach(world, entity, "script.lua", source, config, permissions).unwrap()
+    ScriptRunner::attach(world, entity, "script.lua", source, config, permissions).unwrap()
 }
 
 fn manager(world: &World) -> &ScriptManager {
@@ -96,7 +97,7 @@ fn movement_over_ticks() {
         .id();
     let id = attach(&mut world, player, MOVER, mover_permissions());
     for _ in 0..4 {
-        ScriptSystem::tick(&mut world, 0.5);
+        ScriptRunner::tick(&mut world, 0.5);
     }
     assert_eq!(
         world.get::<Position>(player),
@@ -145,7 +146,7 @@ fn scripts_spawn_and_despawn() {
         .write(["Position", "Counter"])
         .spawn_and_despawn();
     let id = attach(&mut world, spawner, source, permissions);
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     let mut positions = world.query::<(Entity, &Position, &Counter)>();
     let found: Vec<_> = positions
         .iter(&world)
@@ -155,7 +156,7 @@ fn scripts_spawn_and_despawn() {
     assert_eq!(found[0].1, Position { x: 5.0, y: 6.0 });
     assert_eq!(found[0].2, Counter(1));
     let spawned = found[0].0;
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert!(
         world.get_entity(spawned).is_err(),
         "{}",
@@ -193,7 +194,7 @@ fn queries_with_and_without() {
         .read(["Position", "Velocity", "Frozen"])
         .write(["Counter"]);
     let id = attach(&mut world, observer, &source, permissions);
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(
         world.get::<Counter>(observer),
         Some(&Counter(1306)),
@@ -214,7 +215,7 @@ fn denied(body: &str, permissions: Permissions) -> String {
          assert(not ok) log.error(err) end"
     );
     let id = attach(&mut world, target, &source, permissions);
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(
         world.get::<Position>(target),
         Some(&Position { x: 1.0, y: 1.0 })
@@ -281,16 +282,16 @@ fn a_script_is_disabled_after_too_many_violations_and_can_be_re_enabled() {
         source,
         Permissions::default().write(["Counter"]),
     );
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(manager(&world).status(id), Some(&ScriptStatus::Active));
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     let Some(ScriptStatus::Disabled { reason }) = manager(&world).status(id) else {
         panic!("not disabled: {:?}", manager(&world).status(id));
     };
     assert!(reason.contains("2 permission violations"), "{reason}");
     let frozen = *world.get::<Counter>(target).unwrap();
-    ScriptSystem::tick(&mut world, 0.0);
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(
         world.get::<Counter>(target),
         Some(&frozen),
@@ -306,7 +307,7 @@ fn a_script_is_disabled_after_too_many_violations_and_can_be_re_enabled() {
         Some(ScriptStatus::Disabled { .. })
     ));
     world.resource_mut::<ScriptManager>().enable(id);
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_ne!(world.get::<Counter>(target), Some(&frozen));
 }
 
@@ -335,19 +336,19 @@ fn rollback_case(bomb: &str, limits: Limits, expected_kind: &str) {
     );
     let positions = |world: &mut World| world.query::<&Position>().iter(world).count();
     let entities_before = positions(&mut world);
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(world.get::<Position>(a), Some(&Position { x: 0.0, y: 0.0 }));
     assert_eq!(world.get::<Position>(b), Some(&Position { x: 7.0, y: 7.0 }));
     assert_eq!(positions(&mut world), entities_before);
     let errors = manager(&world).errors(bad);
     assert_eq!(
-        errors.last().map(ScriptError::kind),
+        errors.last().map(|error| error.kind().as_str()),
         Some(expected_kind),
         "{errors:?}"
     );
     assert!(manager(&world).errors(good).is_empty());
     // The next tick runs normally (the trapped script gets a fresh instance).
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(world.get::<Position>(a), Some(&Position { x: 0.0, y: 0.0 }));
     assert_eq!(manager(&world).errors(bad).len(), 2);
 }
@@ -397,7 +398,7 @@ fn hot_reload_with_a_good_and_a_broken_version() {
         v1,
         Permissions::default().write(["Counter"]),
     );
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(world.get::<Counter>(target), Some(&Counter(1)));
 
     let broken = "function on_update() ecs.insert(entity, 'Counter', 2)";
@@ -405,10 +406,13 @@ fn hot_reload_with_a_good_and_a_broken_version() {
         .resource_mut::<ScriptManager>()
         .reload(id, broken)
         .unwrap_err();
-    assert!(matches!(error, ScriptError::Syntax { .. }), "{error:?}");
+    assert!(
+        matches!(error.error, ScriptError::Syntax { .. }),
+        "{error:?}"
+    );
     assert_eq!(manager(&world).source(id), Some(v1.as_bytes()));
     world.entity_mut(target).insert(Counter(0));
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(
         world.get::<Counter>(target),
         Some(&Counter(1)),
@@ -420,7 +424,7 @@ fn hot_reload_with_a_good_and_a_broken_version() {
         .resource_mut::<ScriptManager>()
         .reload(id, v2)
         .unwrap();
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(world.get::<Counter>(target), Some(&Counter(2)));
 }
 
@@ -448,7 +452,7 @@ fn stale_and_forged_entities_are_errors_never_other_entities() {
     world.despawn(victim);
     // Another entity with a Position the stale id must never reach.
     let reused = world.spawn(Position { x: 42.0, y: 42.0 }).id();
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     let line = world
         .resource::<ScriptConsole>()
         .messages()
@@ -479,7 +483,7 @@ fn a_value_of_the_wrong_shape_is_rejected_naming_script_component_and_field() {
         source,
         Permissions::default().write(["Position"]),
     );
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     let error = last_error(&world, id);
     assert!(error.contains("script.lua"), "{error}");
     assert!(error.contains("Position"), "{error}");
@@ -508,7 +512,7 @@ fn console_keeps_per_script_quotas_and_counts_drops() {
         "function on_update() log.warn('careful') end",
         Permissions::default(),
     );
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     let console = world.resource::<ScriptConsole>();
     let chatty_lines: Vec<_> = console
         .messages()
@@ -545,7 +549,7 @@ fn a_script_without_console_permission_cannot_print() {
         "function on_update() print('hi') end",
         permissions,
     );
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert!(last_error(&world, id).contains("may not use the console"));
     assert_eq!(world.resource::<ScriptConsole>().messages().count(), 0);
 }
@@ -581,7 +585,7 @@ fn scripts_see_their_own_pending_writes_but_not_each_others_globals() {
     );
     let writer_id = attach(&mut world, a, writer, rw.clone());
     let reader_id = attach(&mut world, b, &reader, rw);
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert!(last_error(&world, writer_id).contains("give up"));
     assert!(
         manager(&world).errors(reader_id).is_empty(),
@@ -614,9 +618,9 @@ fn events_reach_on_event_before_on_update() {
         ("hit".into(), json!({"damage": 5})),
         ("hit".into(), json!({"damage": 2})),
     ]));
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(world.get::<Counter>(target), Some(&Counter(7)));
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(
         world.get::<Counter>(target),
         Some(&Counter(7)),
@@ -628,7 +632,7 @@ fn events_reach_on_event_before_on_update() {
 fn the_world_is_unreachable_while_loading() {
     let mut world = world();
     let target = world.spawn_empty().id();
-    let error = ScriptSystem::attach(
+    let error = ScriptRunner::attach(
         &mut world,
         target,
         "early.lua",
@@ -661,7 +665,7 @@ fn forged_entities_never_reach_resources() {
         .write(["Counter"])
         .spawn_and_despawn();
     let id = attach(&mut world, target, source, permissions);
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(
         world.get::<Counter>(target),
         Some(&Counter(0)),
@@ -670,7 +674,7 @@ fn forged_entities_never_reach_resources() {
     );
     assert!(world.get_resource::<ScriptManager>().is_some());
     assert!(world.get_resource::<ComponentRegistry>().is_some());
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     assert!(
         manager(&world).errors(id).is_empty(),
         "{}",
@@ -684,20 +688,23 @@ fn an_uncaught_refusal_ends_the_call_as_permission_denied() {
     let target = world.spawn(Position { x: 1.0, y: 1.0 }).id();
     let source = "function on_update() ecs.insert(entity, 'Position', {x = 2, y = 2}) end";
     let id = attach(&mut world, target, source, Permissions::default());
-    ScriptSystem::tick(&mut world, 0.0);
+    ScriptRunner::tick(&mut world, 0.0);
     let errors = manager(&world).errors(id);
     assert!(
         matches!(errors.last(), Some(ScriptError::PermissionDenied { message, .. }) if message.contains("write Position")),
         "{errors:?}"
     );
-    assert_eq!(errors.last().map(ScriptError::kind), Some("permission"));
+    assert_eq!(
+        errors.last().map(ScriptError::kind),
+        Some(luabox::ErrorKind::Permission)
+    );
 }
 
 #[test]
 fn what_a_script_printed_before_failing_to_load_reaches_the_console() {
     let mut world = world();
     let entity = world.spawn_empty().id();
-    let loaded = ScriptSystem::attach(
+    let loaded = ScriptRunner::attach(
         &mut world,
         entity,
         "broken.lua",
@@ -749,7 +756,7 @@ fn each_iterates_entities_with_all_components_across_pages() {
         .read(["Position", "Velocity"])
         .write(["Position"]);
     let id = attach(&mut world, own, source, permissions);
-    ScriptSystem::tick(&mut world, 0.5);
+    ScriptRunner::tick(&mut world, 0.5);
     assert_eq!(last_error(&world, id), "");
     let printed: Vec<String> = world
         .resource::<ScriptConsole>()
@@ -806,7 +813,7 @@ fn each_skips_what_the_call_removed_and_checks_permissions() {
         .spawn_and_despawn();
     let id = attach(&mut world, own, source, permissions);
     world.resource_mut::<ScriptManager>().set_max_violations(10);
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert_eq!(last_error(&world, id), "");
     let printed: Vec<String> = world
         .resource::<ScriptConsole>()
@@ -840,9 +847,9 @@ fn an_iterator_kept_past_its_call_fails_cleanly() {
         end";
     let permissions = Permissions::default().read(["Position"]);
     let id = attach(&mut world, own, source, permissions);
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert_eq!(last_error(&world, id), "");
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert!(
         last_error(&world, id).contains("an ecs.each ends with its call"),
         "{}",
@@ -860,20 +867,20 @@ fn component_names_resolve_again_when_the_registry_changes() {
     end";
     let permissions = Permissions::default().read(["Counter", "Later"]);
     let id = attach(&mut world, own, source, permissions);
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     // Registered after the script first asked: an unknown name is not
     // remembered, and a new registry is resolved against anew.
     world
         .resource_mut::<ComponentRegistry>()
         .register_json("Later");
-    world.entity_mut(own).insert(luabox::JsonComponents(
+    world.entity_mut(own).insert(luabox::ecs::JsonComponents(
         [(
             "Later".to_string(),
             luabox::JsonText::parse_text("\"now\"".into()).unwrap(),
         )]
         .into(),
     ));
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert_eq!(last_error(&world, id), "");
     let printed: Vec<String> = world
         .resource::<ScriptConsole>()

@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 
 use bevy_ecs::entity_disabling::{DefaultQueryFilters, Disabled};
 use bevy_ecs::prelude::*;
+use luabox::ecs::{
+    ComponentRegistry, MAX_KEPT_ERRORS, Permissions, ScriptConsole, ScriptId, ScriptManager,
+    ScriptRunner,
+};
+use luabox::scene::Scene;
 use luabox::{
-    ComponentRegistry, EngineConfig, Limit, Limits, MAX_ERROR_MESSAGE_BYTES, MAX_KEPT_ERRORS,
-    Permissions, Scene, ScriptConfig, ScriptConsole, ScriptEngine, ScriptError, ScriptId,
-    ScriptManager, ScriptSystem,
+    EngineConfig, Limit, Limits, MAX_ERROR_MESSAGE_BYTES, ScriptConfig, ScriptEngine, ScriptError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +89,7 @@ fn attach(
         limits,
         ..ScriptConfig::default()
     };
-    ScriptSystem::attach(world, entity, "host.lua", source, config, permissions).expect("attach")
+    ScriptRunner::attach(world, entity, "host.lua", source, config, permissions).expect("attach")
 }
 
 fn errors(world: &World, id: ScriptId) -> Vec<String> {
@@ -121,7 +124,7 @@ fn the_error_history_keeps_the_last_errors_each_cut_short() {
         Limits::default(),
     );
     for _ in 0..20 {
-        ScriptSystem::tick(&mut world, 0.1);
+        ScriptRunner::tick(&mut world, 0.1);
     }
     let manager = world.resource::<ScriptManager>();
     let kept = manager.errors(id);
@@ -163,7 +166,7 @@ fn a_script_that_fails_once_keeps_its_whole_error() {
         Limits::default(),
     );
     for _ in 0..5 {
-        ScriptSystem::tick(&mut world, 0.1);
+        ScriptRunner::tick(&mut world, 0.1);
     }
     assert_eq!(errors(&world, id), ["runtime error: host.lua:1: only once"]);
     assert_eq!(world.resource::<ScriptManager>().errors_dropped(id), 0);
@@ -236,7 +239,7 @@ fn cyclic_values_fail_at_once_on_every_path() {
         // Little fuel: walking 2^32 paths would run out of it.
         let limits = Limits::default().with_fuel(5_000_000);
         let id = attach(&mut world, own, &source, permissions, limits);
-        ScriptSystem::tick(&mut world, 0.1);
+        ScriptRunner::tick(&mut world, 0.1);
         let error = errors(&world, id).join("\n");
         assert!(
             error.contains("a table that contains itself"),
@@ -286,8 +289,8 @@ fn a_query_naming_one_component_many_times_is_refused_before_any_work() {
     let limits = Limits::default().max_execution_time_ms(1_000);
     let id = attach_reader(&mut world, own, source, limits);
     let started = Instant::now();
-    ScriptSystem::tick(&mut world, 0.1);
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -302,7 +305,7 @@ fn a_query_naming_one_component_many_times_is_refused_before_any_work() {
     let (mut world, own) = crowded_world(100, EngineConfig::default());
     let source = "function on_update() print(#ecs.query('Position', 'Position', 'Position')) end";
     attach_reader(&mut world, own, source, Limits::default());
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert_eq!(console_text(&world), ["100"]);
 }
 
@@ -317,7 +320,7 @@ fn host_work_is_charged_to_the_scripts_fuel() {
         .max_execution_time_ms(10_000);
     let id = attach_reader(&mut world, own, QUERY_LOOP, limits);
     let started = Instant::now();
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     let error = &world.resource::<ScriptManager>().errors(id)[0];
     assert!(
         matches!(
@@ -348,7 +351,7 @@ fn a_host_call_over_a_large_world_ends_with_the_timeout_when_fuel_is_off() {
     let limits = Limits::default().max_execution_time_ms(300);
     let id = attach_reader(&mut world, own, QUERY_LOOP, limits);
     let started = Instant::now();
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     let elapsed = started.elapsed();
     let error = &world.resource::<ScriptManager>().errors(id)[0];
     assert!(
@@ -475,7 +478,7 @@ fn scripts_never_see_observers_systems_or_disabled_entities() {
         visible = visible.to_bits(),
     );
     let id = attach_trusted(&mut world, own, &source);
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert_eq!(errors(&world, id), Vec::<String>::new());
     assert_eq!(console_text(&world), ["visible\ttrue\ttrue"]);
     let targets = world.query::<&Target>().iter(&world).count();
@@ -509,7 +512,7 @@ fn a_despawn_never_cascades_into_an_entity_scripts_cannot_see() {
         parent.to_bits()
     );
     let id = attach_trusted(&mut world, own, &source);
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert_eq!(errors(&world, id), Vec::<String>::new());
     let printed = console_text(&world);
     assert!(
@@ -549,7 +552,7 @@ fn entities_named_inside_component_values_must_be_visible() {
         all_permissions(),
         Limits::default(),
     );
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert_eq!(errors(&world, id), Vec::<String>::new());
     let printed = console_text(&world);
     assert!(
@@ -573,15 +576,15 @@ fn a_disabled_script_is_never_restarted_and_never_charged() {
     let limits = Limits::default().with_fuel(10_000_000);
     let id = attach(&mut world, own, source, Permissions::default(), limits);
     world.resource_mut::<ScriptManager>().set_max_violations(1);
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     let manager = world.resource::<ScriptManager>();
     assert!(matches!(
         manager.status(id),
-        Some(luabox::ScriptStatus::Disabled { .. })
+        Some(luabox::ecs::ScriptStatus::Disabled { .. })
     ));
     assert!(manager.fuel_used(id) >= 10_000_000);
     for _ in 0..3 {
-        ScriptSystem::tick(&mut world, 0.1);
+        ScriptRunner::tick(&mut world, 0.1);
         assert_eq!(world.resource::<ScriptManager>().fuel_used(id), 0);
     }
     // Loaded once: the trapped sandbox was not replaced while disabled.
@@ -592,7 +595,7 @@ fn a_disabled_script_is_never_restarted_and_never_charged() {
     assert_eq!(loads, 1);
     // Enabled again, it restarts and runs.
     world.resource_mut::<ScriptManager>().enable(id);
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     let loads = console_text(&world)
         .iter()
         .filter(|text| *text == "loaded")
@@ -609,14 +612,7 @@ fn a_scene_report_counts_only_fuel_really_used() {
                 "n = 0 function on_update() n = n + 1 if n == 2 then for i = 1, 3 do pcall(ecs.despawn, entity) end end end"}]}"#,
         )
         .expect("scene");
-        let scripts = scene.inline_scripts();
-        scene.run(
-            engine().clone(),
-            scripts,
-            &ScriptConfig::default(),
-            ticks,
-            0.1,
-        )
+        scene.run(engine().clone(), &ScriptConfig::default(), ticks, 0.1)
     };
     let ten = run_for(10);
     assert_eq!(ten.scripts.as_ref().expect("scripts")[0].status, "disabled");
@@ -638,7 +634,7 @@ fn buffered_writes_are_capped_in_bytes_and_a_big_legitimate_value_round_trips() 
                   end";
     let permissions = Permissions::default().read(["Blob"]).write(["Blob"]);
     let id = attach(&mut world, own, source, permissions, Limits::default());
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     assert_eq!(errors(&world, id), Vec::<String>::new());
     let printed = console_text(&world);
     assert!(
@@ -646,7 +642,7 @@ fn buffered_writes_are_capped_in_bytes_and_a_big_legitimate_value_round_trips() 
         "{printed:?}"
     );
     assert_eq!(printed[1], "true");
-    let stored = world.get::<luabox::JsonComponents>(own).expect("blob");
+    let stored = world.get::<luabox::ecs::JsonComponents>(own).expect("blob");
     assert_eq!(
         stored.0["Blob"].as_str().len(),
         512 * 1024 + r#"{"text":""}"#.len()

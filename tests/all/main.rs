@@ -2,7 +2,6 @@
 
 mod attacks;
 mod cache;
-mod cli;
 mod determinism;
 mod ecs;
 mod engine;
@@ -12,7 +11,6 @@ mod host_limits;
 mod imports;
 mod isolation;
 mod limits;
-mod preview;
 mod sandbox;
 mod scene;
 mod support;

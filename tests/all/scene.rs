@@ -1,7 +1,8 @@
 //! Scenes through the library: inline sources, and scenes refused with the
 //! JSON path named.
 
-use luabox::{Scene, ScriptConfig, ScriptEngine};
+use luabox::scene::Scene;
+use luabox::{ScriptConfig, ScriptEngine};
 
 use crate::support::test_cache;
 
@@ -25,8 +26,7 @@ fn an_inline_scene_runs_and_reports_world_scripts_and_output() {
         ]}"#,
     )
     .expect("scene");
-    let scripts = scene.inline_scripts();
-    let report = scene.run(engine(), scripts, &ScriptConfig::default(), 3, 0.1);
+    let report = scene.run(engine(), &ScriptConfig::default(), 3, 0.1);
     assert_eq!(report.status, "error", "b may not write N");
     assert_eq!(report.output, ["n=1", "n=2", "n=4"]);
     let world = report.world.expect("world");
@@ -37,7 +37,7 @@ fn an_inline_scene_runs_and_reports_world_scripts_and_output() {
         (scripts[0].name.as_str(), scripts[0].status),
         ("a.lua", "ok")
     );
-    assert_eq!(scripts[1].errors[0].kind, "permission");
+    assert_eq!(scripts[1].errors[0].kind, luabox::ErrorKind::Permission);
 }
 
 #[test]

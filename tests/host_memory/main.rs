@@ -11,10 +11,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bevy_ecs::prelude::*;
-use luabox::{
-    CacheDir, ComponentRegistry, EngineConfig, Limits, Permissions, Scene, ScriptConfig,
-    ScriptEngine, ScriptManager, ScriptSystem,
-};
+use luabox::ecs::{ComponentRegistry, Permissions, ScriptManager, ScriptRunner};
+use luabox::scene::Scene;
+use luabox::{CacheDir, EngineConfig, Limits, ScriptConfig, ScriptEngine};
 use serde::{Deserialize, Serialize};
 
 /// Counts the bytes the host holds (live) and the most it held (peak).
@@ -103,9 +102,9 @@ fn world(engine: &ScriptEngine) -> World {
     world
 }
 
-fn attach(world: &mut World, source: &str, permissions: Permissions) -> luabox::ScriptId {
+fn attach(world: &mut World, source: &str, permissions: Permissions) -> luabox::ecs::ScriptId {
     let own = world.spawn(Position { x: 0.0, y: 0.0 }).id();
-    ScriptSystem::attach(
+    ScriptRunner::attach(
         world,
         own,
         "hostile.lua",
@@ -125,11 +124,11 @@ fn error_history(engine: &ScriptEngine) {
         Permissions::default(),
     );
     for _ in 0..10 {
-        ScriptSystem::tick(&mut world, 0.1);
+        ScriptRunner::tick(&mut world, 0.1);
     }
     let after_10 = live();
     for _ in 0..50 {
-        ScriptSystem::tick(&mut world, 0.1);
+        ScriptRunner::tick(&mut world, 0.1);
     }
     let growth = live().saturating_sub(after_10);
     let manager = world.resource::<ScriptManager>();
@@ -142,7 +141,7 @@ fn error_history(engine: &ScriptEngine) {
     assert!(growth < MIB, "the host grew {growth} bytes");
     assert_eq!(
         manager.errors_dropped(id),
-        60 - luabox::MAX_KEPT_ERRORS as u64
+        60 - luabox::ecs::MAX_KEPT_ERRORS as u64
     );
 }
 
@@ -155,8 +154,7 @@ fn scene_report(engine: &ScriptEngine) {
     )
     .expect("scene");
     let base = start_peak();
-    let scripts = scene.inline_scripts();
-    let report = scene.run(engine.clone(), scripts, &ScriptConfig::default(), 30, 0.1);
+    let report = scene.run(engine.clone(), &ScriptConfig::default(), 30, 0.1);
     let text = serde_json::to_string(&report).expect("report");
     let peak = peak_since(base);
     println!(
@@ -185,7 +183,10 @@ fn big_result(engine: &ScriptEngine) {
         "8 MB result: {:?}; host peak +{peak} bytes",
         result.as_ref().map(drop).map_err(|e| e.kind())
     );
-    assert_eq!(result.map(drop).map_err(|e| e.kind()), Err("output"));
+    assert_eq!(
+        result.map(drop).map_err(|e| e.kind()),
+        Err(luabox::ErrorKind::Output)
+    );
     assert!(peak < 24 * MIB, "host peak +{peak}");
 }
 
@@ -200,7 +201,7 @@ fn buffered_writes(engine: &ScriptEngine) {
         Permissions::default().write(["Blob"]),
     );
     let base = start_peak();
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     let peak = peak_since(base);
     let error = world.resource::<ScriptManager>().errors(id)[0].to_string();
     println!("1000 writes of 1 MiB: {error:.80}; host peak +{peak} bytes");
@@ -218,9 +219,9 @@ fn bytes_per_write(engine: &ScriptEngine) {
         "function on_update() for i = 1, 10000 do ecs.insert(entity, 'Position', {x = i, y = 0}) end end",
         Permissions::default().write(["Position"]),
     );
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     let base = start_peak();
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     let peak = peak_since(base);
     let per_write = peak / 10_000;
     // Name (8) and value (~15 bytes) aside.
@@ -239,7 +240,7 @@ fn long_name_list(engine: &ScriptEngine) {
         Permissions::default().read(["Position"]),
     );
     let base = start_peak();
-    ScriptSystem::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
     let peak = peak_since(base);
     println!("query of 40,000 names: host peak +{peak} bytes");
     assert!(!world.resource::<ScriptManager>().errors(id).is_empty());

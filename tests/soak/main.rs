@@ -126,7 +126,7 @@ fn soak_good_and_hostile_scripts() {
         let output: Vec<String> = sandbox.take_output().into_iter().map(|m| m.text).collect();
         let got = match &result {
             Ok(_) => Ok(output.join("\n")),
-            Err(error) => Err(error.kind()),
+            Err(error) => Err(error.kind().as_str()),
         };
         let expected = case.expect.map(String::from);
         if got != expected || output.iter().any(|line| line.contains("ESCAPED")) {

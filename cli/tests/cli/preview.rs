@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::test_cache;
+use crate::test_cache;
 
 /// A running `luabox preview`, stopped on drop.
 struct Server {

@@ -1,48 +1,16 @@
 //! `luabox run --scene scene.json`: scripted entities in a bevy World.
 
+use std::io::Write;
 use std::path::Path;
 
-use std::io::Write;
-
-use luabox::{Scene, SceneScript};
+use luabox::scene::Scene;
 
 use super::terminal::{note_dropped, shown, write_lines};
 use super::{RunArgs, exit};
 
-/// Reads and checks the scene and the scripts it names; the error names the
-/// file, the JSON path and what was expected.
-pub(crate) fn load_scene(path: &Path) -> Result<(Scene, Vec<Option<SceneScript>>), String> {
-    let shown = path.display();
-    let text =
-        std::fs::read_to_string(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
-    let scene = Scene::parse(&text).map_err(|message| format!("{shown}: {message}"))?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    let inline = scene.inline_scripts();
-    let scripts = scene
-        .entities
-        .iter()
-        .zip(inline)
-        .enumerate()
-        .map(|(index, (entity, inline))| match &entity.script {
-            None => Ok(inline),
-            Some(script) => std::fs::read(base.join(script))
-                .map(|source| {
-                    Some(SceneScript {
-                        name: script.clone(),
-                        source,
-                    })
-                })
-                .map_err(|error| {
-                    format!("{shown}: at `entities[{index}].script`: cannot read {script}: {error}")
-                }),
-        })
-        .collect::<Result<_, _>>()?;
-    Ok((scene, scripts))
-}
-
 pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
-    let (scene, scripts) = match load_scene(path) {
-        Ok(loaded) => loaded,
+    let scene = match Scene::load(path) {
+        Ok(scene) => scene,
         Err(message) => {
             eprintln!("luabox: {message}");
             return exit::USAGE;
@@ -52,7 +20,7 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let report = scene.run(engine, scripts, &args.script_config(), args.ticks, args.dt);
+    let report = scene.run(engine, &args.script_config(), args.ticks, args.dt);
     if args.json {
         if let Err(code) = super::print_json(&report) {
             return code;

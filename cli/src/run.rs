@@ -1,16 +1,17 @@
 //! `luabox run FILE.lua`: one script in a fresh sandbox.
 
-use luabox::ErrorReport;
+use luabox::ErrorKind;
+use luabox::scene::ErrorReport;
 
 use super::terminal::{note_dropped, write_lines};
 use super::{RunArgs, exit};
 
 /// The exit code for a script that ended in an error of `kind`.
-pub(crate) fn exit_code(kind: &str) -> u8 {
+pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
     match kind {
-        "fuel" | "memory" | "timeout" | "stack" | "output" => exit::LIMIT,
-        "security" | "permission" => exit::SECURITY,
-        "engine" => exit::USAGE,
+        kind if kind.is_limit() => exit::LIMIT,
+        ErrorKind::Security | ErrorKind::Permission => exit::SECURITY,
+        ErrorKind::Engine => exit::USAGE,
         _ => exit::SCRIPT_ERROR,
     }
 }
@@ -32,7 +33,7 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let report = luabox::run_script(&engine, &name, &source, &args.script_config());
+    let report = luabox::scene::run_script(&engine, &name, &source, &args.script_config());
     let code = report
         .error
         .as_ref()

@@ -30,7 +30,7 @@
 //! [`CONNECTION_LIFETIME`].
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -45,9 +45,9 @@ use axum::routing::{get, post};
 use clap::Args;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use luabox::{
-    Limits, Permissions, RunReport, Scene, SceneEntity, ScriptConfig, ScriptEngine, run_script,
-};
+use luabox::ecs::Permissions;
+use luabox::scene::{RunReport, Scene, SceneEntity, run_script};
+use luabox::{Limits, ScriptConfig, ScriptEngine};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -163,21 +163,10 @@ fn bad_request(message: String) -> Refusal {
     Refusal(StatusCode::BAD_REQUEST, message)
 }
 
-/// Reads the scene file (as `luabox run --scene` does) and inlines its
-/// scripts, so requests never name files.
-fn load_scene(path: &Path) -> Result<Scene, String> {
-    let (mut scene, scripts) = super::scene::load_scene(path)?;
-    for (entity, script) in scene.entities.iter_mut().zip(scripts) {
-        if let Some(script) = script {
-            entity.script = None;
-            entity.source = Some(String::from_utf8_lossy(&script.source).into_owned());
-        }
-    }
-    Ok(scene)
-}
-
 pub(crate) fn run(args: &PreviewArgs) -> u8 {
-    let scene = match args.scene.as_deref().map(load_scene).transpose() {
+    // Read once, at start (`Scene::load` inlines the scripts it names):
+    // requests never name files.
+    let scene = match args.scene.as_deref().map(Scene::load).transpose() {
         Ok(scene) => scene,
         Err(message) => {
             eprintln!("luabox: {message}");
@@ -494,9 +483,8 @@ fn run_in_sandboxes(
                     });
                 }
             }
-            let scripts = scene.inline_scripts();
             let ticks = ticks.unwrap_or(1);
-            scene.run_within(engine, scripts, config, ticks, 1.0 / 60.0, max_run_time)
+            scene.run_within(engine, config, ticks, 1.0 / 60.0, max_run_time)
         }
     }
 }

@@ -1,4 +1,6 @@
-//! Command-line interface: argument parsing and exit codes.
+//! The `luabox` command: runs Lua scripts (and scenes of scripted entities)
+//! in luabox's sandboxes, and serves the editor preview. Argument parsing and
+//! exit codes live here; the work is the `luabox` library's.
 
 #[cfg(feature = "preview")]
 mod preview;
@@ -115,7 +117,8 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = units::parse_size)]
     max_writes: usize,
 
-    /// Seed for math.random and Lua's string hashing (runs are reproducible).
+    /// Seed for math.random (runs are reproducible; string hashing has a
+    /// fixed seed).
     #[arg(long, value_name = "N", default_value_t = 0)]
     seed: u64,
 
@@ -172,7 +175,7 @@ pub(crate) fn print_json(report: &impl serde::Serialize) -> Result<(), u8> {
 }
 
 /// Parses the command line and runs it.
-pub(crate) fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => match &args.scene {

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::support::test_cache;
+use crate::test_cache;
 
 fn luabox(args: &[&str]) -> Output {
     let luabox::CacheDir::At(cache) = test_cache() else {

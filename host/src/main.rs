@@ -1,7 +1,0 @@
-//! The `luabox` command: run Lua scripts in the sandbox.
-
-mod cli;
-
-fn main() -> std::process::ExitCode {
-    cli::main()
-}

@@ -1,0 +1,245 @@
+//! What a run produced: the report `luabox run --json` prints and the editor
+//! preview's `POST /api/run` returns, for one script ([`run_script`]) or a
+//! scene ([`Scene::run`](crate::scene::Scene::run)). Every part of it is
+//! bounded.
+
+use std::collections::BTreeMap;
+
+use bevy_ecs::prelude::*;
+use serde::Serialize;
+
+use crate::config::ScriptConfig;
+use crate::console::ConsoleMessage;
+use crate::engine::ScriptEngine;
+use crate::error::{ErrorKind, ScriptError};
+use crate::json_text::JsonText;
+use crate::registry::ComponentRegistry;
+use crate::visibility::Visibility;
+
+/// The most console lines a report keeps (later ones are counted in
+/// [`RunReport::output_dropped`]).
+pub const MAX_REPORT_LINES: usize = 10_000;
+/// The most bytes of console text a report keeps.
+pub const MAX_REPORT_OUTPUT_BYTES: usize = 1 << 20;
+/// The most bytes of component values the world in a report holds (later
+/// entities are counted in [`WorldReport::entities_omitted`]).
+pub const MAX_REPORT_WORLD_BYTES: usize = 8 << 20;
+
+/// What a run produced: the object `luabox run --json` prints. Every part is
+/// bounded: console lines ([`MAX_REPORT_LINES`], [`MAX_REPORT_OUTPUT_BYTES`]),
+/// errors (the last [`MAX_KEPT_ERRORS`](crate::ecs::MAX_KEPT_ERRORS) per
+/// script, each cut to [`MAX_ERROR_MESSAGE_BYTES`](crate::MAX_ERROR_MESSAGE_BYTES)),
+/// the result ([`Limits::output_bytes`](crate::Limits::output_bytes)) and the
+/// world ([`MAX_REPORT_WORLD_BYTES`]).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RunReport {
+    /// `"ok"`, or `"error"` if the script (or any scene script) failed.
+    pub status: &'static str,
+    /// Console lines, in order (each message split at its newlines).
+    pub output: Vec<String>,
+    /// Console lines (or messages) not kept in `output`: past the report's
+    /// caps, or dropped by the world's console.
+    pub output_dropped: u64,
+    /// What a single script's chunk returned (`null` for scenes).
+    pub result: JsonText,
+    /// A single script's error; for a scene, why the run stopped early.
+    pub error: Option<ErrorReport>,
+    /// Fuel used (a scene: by all scripts over all ticks).
+    pub fuel_used: u64,
+    /// Whether `fuel_used` counts everything: false when a call was stopped
+    /// by its timeout, whose last stretch of fuel wasmtime does not count
+    /// (`fuel_used` is then a lower bound).
+    pub fuel_used_exact: bool,
+    /// The largest linear memory any script reached, in bytes.
+    pub memory_peak_bytes: usize,
+    /// How many ticks ran (scenes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticks: Option<u64>,
+    /// The world after the last tick (scenes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub world: Option<WorldReport>,
+    /// Each scene script's outcome (scenes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scripts: Option<Vec<ScriptReport>>,
+}
+
+/// An error in a report.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ErrorReport {
+    /// [`ScriptError::kind`] (in JSON, its lowercase name).
+    pub kind: ErrorKind,
+    /// The message.
+    pub message: String,
+    /// The Lua line, if known.
+    pub line: Option<u32>,
+    /// Lua's traceback, if any.
+    pub traceback: Option<String>,
+}
+
+impl From<&ScriptError> for ErrorReport {
+    fn from(error: &ScriptError) -> Self {
+        ErrorReport {
+            kind: error.kind(),
+            message: error.message(),
+            line: error.line(),
+            traceback: error.traceback().map(str::to_string),
+        }
+    }
+}
+
+/// The world in a report.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct WorldReport {
+    /// Every entity a script could see, in id order (as many as fit in
+    /// [`MAX_REPORT_WORLD_BYTES`]).
+    pub entities: Vec<EntityReport>,
+    /// Entities left out because the report was full.
+    pub entities_omitted: u64,
+}
+
+/// One entity in a report.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EntityReport {
+    /// `Entity::to_bits`, as scripts see it.
+    pub id: u64,
+    /// The scene's name for it, if any.
+    pub name: Option<String>,
+    /// Its components by name.
+    pub components: BTreeMap<String, JsonText>,
+}
+
+/// One scene script's outcome.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ScriptReport {
+    /// The script's name.
+    pub name: String,
+    /// Its entity.
+    pub entity: u64,
+    /// `"ok"`, `"error"` or `"disabled"`.
+    pub status: &'static str,
+    /// Its last errors, oldest first (see [`MAX_KEPT_ERRORS`](crate::ecs::MAX_KEPT_ERRORS)).
+    pub errors: Vec<ErrorReport>,
+    /// Errors older than those, not kept.
+    pub errors_dropped: u64,
+    /// Fuel it used over all ticks (only in ticks it ran).
+    pub fuel_used: u64,
+    /// Whether `fuel_used` counts everything (see [`RunReport::fuel_used_exact`]).
+    pub fuel_used_exact: bool,
+}
+
+/// Console lines for a report, bounded in lines and bytes.
+#[derive(Default)]
+pub(crate) struct ReportLines {
+    pub(crate) lines: Vec<String>,
+    bytes: usize,
+    pub(crate) dropped: u64,
+}
+
+impl ReportLines {
+    /// Adds one message's lines, as many as still fit.
+    pub(crate) fn push(&mut self, text: &str) {
+        for line in text.split('\n') {
+            if self.lines.len() >= MAX_REPORT_LINES
+                || self.bytes.saturating_add(line.len()) > MAX_REPORT_OUTPUT_BYTES
+            {
+                self.dropped = self.dropped.saturating_add(1);
+                continue;
+            }
+            self.bytes += line.len();
+            self.lines.push(line.to_string());
+        }
+    }
+
+    fn extend<'a>(&mut self, messages: impl IntoIterator<Item = &'a ConsoleMessage>) {
+        for message in messages {
+            self.push(&message.text);
+        }
+    }
+}
+
+/// Runs `source` as `name` in a fresh sandbox and reports it.
+///
+/// ```
+/// let engine = luabox::ScriptEngine::new(Default::default())?;
+/// let report = luabox::scene::run_script(&engine, "hi.lua", "print('hi') return 42", &Default::default());
+/// assert_eq!(report.output, vec!["hi".to_string()]);
+/// assert_eq!(report.result.as_str(), "42");
+/// # Ok::<(), luabox::ScriptError>(())
+/// ```
+pub fn run_script(
+    engine: &ScriptEngine,
+    name: &str,
+    source: impl AsRef<[u8]>,
+    config: &ScriptConfig,
+) -> RunReport {
+    let mut output = ReportLines::default();
+    let (outcome, fuel_used, fuel_used_exact, memory_peak_bytes) =
+        match engine.instantiate(name, config) {
+            Ok(mut script) => {
+                let outcome = script.run_json(source);
+                output.extend(&script.take_output());
+                (
+                    outcome,
+                    script.fuel_used(),
+                    script.fuel_used_exact(),
+                    script.memory_peak_bytes(),
+                )
+            }
+            Err(error) => (Err(error), 0, true, 0),
+        };
+    let (result, error) = match outcome {
+        Ok(value) => (value, None),
+        Err(error) => (JsonText::null(), Some(ErrorReport::from(&error))),
+    };
+    RunReport {
+        status: if error.is_none() { "ok" } else { "error" },
+        output: output.lines,
+        output_dropped: output.dropped,
+        result,
+        error,
+        fuel_used,
+        fuel_used_exact,
+        memory_peak_bytes,
+        ticks: None,
+        world: None,
+        scripts: None,
+    }
+}
+
+/// The scene's name for an entity (not visible to scripts).
+#[derive(Component)]
+pub(crate) struct SceneName(pub(crate) String);
+
+/// Every entity scripts can see with its components, in id order, as many
+/// as fit in [`MAX_REPORT_WORLD_BYTES`].
+pub(crate) fn world_report(world: &mut World) -> WorldReport {
+    let registry = world.resource::<ComponentRegistry>().clone();
+    let visibility = Visibility::of(world, &registry);
+    let mut entities: Vec<Entity> = visibility.visible_entities(world).collect();
+    entities.sort_by_key(|entity| (entity.index(), entity.generation().to_bits()));
+    let mut report = WorldReport {
+        entities: Vec::new(),
+        entities_omitted: 0,
+    };
+    let mut bytes = 0usize;
+    for entity in entities {
+        let components = registry.texts_of(world, entity);
+        let name = world.get::<SceneName>(entity).map(|name| name.0.clone());
+        let size = components
+            .iter()
+            .map(|(name, value)| name.len() + value.as_str().len())
+            .sum::<usize>()
+            + name.as_ref().map_or(0, String::len);
+        if bytes.saturating_add(size) > MAX_REPORT_WORLD_BYTES {
+            report.entities_omitted += 1;
+            continue;
+        }
+        bytes += size;
+        report.entities.push(EntityReport {
+            id: entity.to_bits(),
+            name,
+            components,
+        });
+    }
+    report
+}
