@@ -234,6 +234,29 @@ unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
     }
 }
 
+/// `ecs.emit("name", payload)`: an event for the next tick.
+unsafe extern "C-unwind" fn emit(l: *mut lua_State) -> c_int {
+    unsafe {
+        let mut len = 0usize;
+        let data = luaL_checklstring(l, 1, &mut len);
+        let name = match std::str::from_utf8(std::slice::from_raw_parts(data.cast::<u8>(), len)) {
+            Ok(name) => name,
+            Err(_) => return raise(l, "ecs.emit: the event name is not UTF-8".into()),
+        };
+        // No payload is nil.
+        lua_settop(l, 2);
+        let mut payload = value_buffer();
+        if let Err(error) = encode_value(&mut payload, l, 2) {
+            drop(payload);
+            let name = lossy_string(l, 1);
+            return raise(l, format!("ecs.emit: event {name}: {error}"));
+        }
+        let outcome = ecs::emit(name, &payload);
+        drop(payload);
+        no_results(l, outcome)
+    }
+}
+
 /// `ecs.remove(e, "Name")`.
 unsafe extern "C-unwind" fn remove(l: *mut lua_State) -> c_int {
     unsafe {
@@ -489,6 +512,7 @@ pub unsafe fn open(l: *mut lua_State) {
                 (c"has", has),
                 (c"query", query),
                 (c"each", each),
+                (c"emit", emit),
             ],
         );
         lua_pushnil(l);

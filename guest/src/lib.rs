@@ -52,8 +52,8 @@ impl Guest for Sandbox {
         sandbox::update(dt)
     }
 
-    fn event(name: String, payload: Vec<u8>) -> Result<(), ScriptError> {
-        sandbox::event(&name, &payload)
+    fn event(name: String, payload: Vec<u8>, sender: Option<u64>) -> Result<(), ScriptError> {
+        sandbox::event(&name, &payload, sender)
     }
 }
 

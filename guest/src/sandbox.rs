@@ -336,16 +336,21 @@ pub fn update(dt: f64) -> Result<(), ScriptError> {
     })
 }
 
-/// `on_event(name, payload)`, if defined; `payload` is MessagePack.
-pub fn event(name: &str, payload: &[u8]) -> Result<(), ScriptError> {
+/// `on_event(name, payload, sender)`, if defined; `payload` is MessagePack,
+/// `sender` the emitting script's entity (nil for the engine).
+pub fn event(name: &str, payload: &[u8], sender: Option<u64>) -> Result<(), ScriptError> {
     callback(Callback::Event, |l| {
         // SAFETY: a valid state (`call_global`); decoding may raise only for
         // lack of memory.
         unsafe {
             lua_pushlstring(l, name.as_ptr().cast(), name.len());
             value::push_value(l, payload)?;
+            match sender {
+                Some(entity) => lua_pushinteger(l, entity as lua_Integer),
+                None => lua_pushnil(l),
+            }
         }
-        Ok(2)
+        Ok(3)
     })
 }
 

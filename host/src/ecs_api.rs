@@ -21,6 +21,8 @@ pub enum EcsErrorKind {
     /// The call already buffered the most writes one call may
     /// (spawns, despawns, inserts and removals together).
     TooManyWrites,
+    /// The script emitted as many events as one tick allows.
+    TooManyEvents,
 }
 
 /// A refused ECS call; the guest raises `message` as a Lua error.

@@ -386,7 +386,8 @@ impl ScriptInstance {
         outcome.map_err(|error| self.guest_error(error))
     }
 
-    /// Calls the script's `on_event(name, payload)`, if it defines one.
+    /// Calls the script's `on_event(name, payload)` (sender nil, as for an
+    /// event from the engine), if it defines one.
     ///
     /// # Errors
     /// As [`ScriptInstance::run`].
@@ -394,15 +395,21 @@ impl ScriptInstance {
         let mut encoded = Vec::new();
         // A JSON value always encodes.
         let _ = msgpack::encode(payload, &mut encoded);
-        self.event_encoded(name, &encoded)
+        self.event_encoded(name, &encoded, None)
     }
 
-    /// [`ScriptInstance::event`] with the payload already MessagePack.
-    pub(crate) fn event_encoded(&mut self, name: &str, payload: &[u8]) -> Result<()> {
+    /// [`ScriptInstance::event`] with the payload already MessagePack, from
+    /// `sender` (an entity's bits; none for the engine).
+    pub(crate) fn event_encoded(
+        &mut self,
+        name: &str,
+        payload: &[u8],
+        sender: Option<u64>,
+    ) -> Result<()> {
         let outcome = self.call_sandbox(|sandbox, store| {
             sandbox
                 .luabox_sandbox_script()
-                .call_event(store, name, payload)
+                .call_event(store, name, payload, sender)
         })?;
         outcome.map_err(|error| self.guest_error(error))
     }

@@ -43,6 +43,8 @@ pub enum EcsCall {
     Query(Vec<Name>, Vec<Name>),
     /// `ecs.each`: open an iteration over these components and take pages.
     Each(Vec<Name>, Vec<u16>),
+    /// `ecs.emit` with a name and a payload.
+    Emit(String, Bytes),
 }
 
 /// A component value as a guest could send it: well-formed MessagePack made
@@ -175,12 +177,14 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
     let permissions = Permissions::default()
         .read(["Position", "Tag"])
         .write(["Position", "Tag"])
+        .emit(["ping", ""])
         .spawn_and_despawn();
     let visibility = Visibility::of(&world, &registry);
     let mut call = WorldCall::new(world, registry.clone(), visibility);
     call.begin(
         Arc::new(permissions),
         Arc::from("fuzz.lua"),
+        Some(known[0]),
         crate::Limits::default().write_bytes,
     );
     let mut work = HostWork::unlimited();
@@ -251,6 +255,7 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
                     }
                 }
             }
+            EcsCall::Emit(name, payload) => drop(call.emit(name.clone(), payload.encoded())),
             EcsCall::Query(with, without) => {
                 let access = |list: &[Name]| -> Option<Vec<Access>> {
                     list.iter().map(|name| resolve(&call, name)).collect()
@@ -272,6 +277,26 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
     }
 
     call.finish(commit);
+    let events = call.take_events();
+    if !commit {
+        assert!(events.is_empty(), "a failed call's events were kept");
+    }
+    assert!(events.len() <= crate::events::MAX_EVENTS_PER_SCRIPT_TICK);
+    for event in &events {
+        let name = &event.delivery.name;
+        assert!(
+            name == "ping" || name.is_empty(),
+            "an unpermitted event: {name:?}"
+        );
+        assert!(
+            event.delivery.payload.len() <= crate::events::MAX_EVENT_PAYLOAD_BYTES,
+            "an oversized payload was kept"
+        );
+        assert!(
+            serde_json::from_str::<serde_json::Value>(event.json.as_str()).is_ok(),
+            "an event's payload is not JSON for the engine"
+        );
+    }
     let mut world = call.into_world();
     assert_eq!(
         world.get_resource::<Treasure>().map(|t| t.0),

@@ -77,6 +77,16 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     ecs.func_wrap("query", |store, (with, without)| {
         query(store, with, without)
     })?;
+    ecs.func_wrap(
+        "emit",
+        |mut store, (name, payload): (WasmStr, WasmList<u8>)| {
+            let name = read(&mut store, &name)?;
+            let payload = bytes(&mut store, &payload);
+            ecs_call(store, name.len() + payload.len(), |state, _| {
+                state.world()?.emit(name, payload)
+            })
+        },
+    )?;
     ecs.func_wrap("each-open", |mut store, (components,): (WasmList<u32>,)| {
         if components.len() > MAX_NAMES_PER_CALL {
             return refused(&mut store, too_many_names("ecs.each", components.len()));
@@ -177,6 +187,7 @@ fn refused<T>(store: &mut Store<'_>, error: EcsError) -> EcsResult<T> {
         EcsErrorKind::BadValue => Wit::BadValue,
         EcsErrorKind::Unavailable => Wit::Unavailable,
         EcsErrorKind::TooManyWrites => Wit::TooManyWrites,
+        EcsErrorKind::TooManyEvents => Wit::TooManyEvents,
     };
     Ok((Err(WitEcsError {
         kind,

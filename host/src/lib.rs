@@ -36,6 +36,7 @@ mod console;
 mod ecs_api;
 mod engine;
 mod error;
+mod events;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -79,6 +80,10 @@ pub use json_text::JsonText;
 ///   use; [`ScriptConsole`] (a resource) collects what they print.
 pub mod ecs {
     pub use crate::console::{LogEntry, ScriptConsole};
+    pub use crate::events::{
+        EmittedEvent, EmittedEvents, MAX_EVENT_NAME_BYTES, MAX_EVENT_PAYLOAD_BYTES,
+        MAX_EVENTS_PER_SCRIPT_TICK, MAX_EVENTS_PER_TICK, MAX_UNDRAINED_EVENTS,
+    };
     pub use crate::manager::{LoadFailure, MAX_KEPT_ERRORS, ScriptId, ScriptManager, ScriptStatus};
     pub use crate::permissions::Permissions;
     #[cfg(feature = "bevy")]

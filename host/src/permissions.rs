@@ -16,6 +16,10 @@ use serde::{Deserialize, Serialize};
 /// assert!(mover.may_read("Velocity"));
 /// assert!(!mover.may_write("Velocity"));
 /// assert!(!mover.spawn && !mover.despawn && mover.console);
+///
+/// let door = Permissions::default().emit(["opened"]).receive(["unlock"]);
+/// assert!(door.may_emit("opened") && door.may_receive("unlock"));
+/// assert!(!door.may_receive("opened"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -31,6 +35,11 @@ pub struct Permissions {
     pub despawn: bool,
     /// Whether the script may write to the console. Default: `true`.
     pub console: bool,
+    /// Events the script may emit (`ecs.emit`). Default: none.
+    pub emit: BTreeSet<String>,
+    /// Events the script receives in `on_event`, from scripts and from the
+    /// engine alike. Default: none.
+    pub receive: BTreeSet<String>,
 }
 
 impl Default for Permissions {
@@ -41,6 +50,8 @@ impl Default for Permissions {
             spawn: false,
             despawn: false,
             console: true,
+            emit: BTreeSet::new(),
+            receive: BTreeSet::new(),
         }
     }
 }
@@ -55,6 +66,18 @@ impl Permissions {
     /// Adds components the script may write.
     pub fn write<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
         self.write.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds events the script may emit.
+    pub fn emit<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.emit.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds events the script receives.
+    pub fn receive<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.receive.extend(names.into_iter().map(Into::into));
         self
     }
 
@@ -73,5 +96,15 @@ impl Permissions {
     /// Whether the component `name` may be written.
     pub fn may_write(&self, name: &str) -> bool {
         self.write.contains(name)
+    }
+
+    /// Whether the event `name` may be emitted.
+    pub fn may_emit(&self, name: &str) -> bool {
+        self.emit.contains(name)
+    }
+
+    /// Whether the event `name` reaches the script.
+    pub fn may_receive(&self, name: &str) -> bool {
+        self.receive.contains(name)
     }
 }

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::config::ScriptConfig;
 use crate::console::{ConsoleMessage, ScriptConsole};
 use crate::error::Result;
+use crate::events::{self, Delivery, EmittedEvents, PendingDeliveries};
 use crate::manager::{ManagedScript, ScriptId, ScriptManager};
 use crate::msgpack;
 use crate::permissions::Permissions;
@@ -37,8 +38,10 @@ pub struct ScriptClock {
 #[derive(Resource, Clone, Copy, Debug, PartialEq)]
 pub struct ScriptDelta(pub f64);
 
-/// Events for the scripts' `on_event(name, payload)`, delivered (and
-/// cleared) on the next tick, before `on_update`.
+/// The engine's events for the scripts' `on_event(name, payload, sender)`
+/// (sender nil), delivered (and cleared) on the next tick, before
+/// `on_update`, to every script whose [`Permissions::receive`] holds the
+/// name; before the events scripts emitted in the tick before.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
 pub struct ScriptEvents(pub Vec<(String, Value)>);
 
@@ -142,8 +145,9 @@ impl ScriptRunner {
             clock.tick += 1;
             clock.tick
         };
-        // Encoded once, for every script.
-        let events: Vec<(String, Vec<u8>)> = world
+        // The engine's events first, then those scripts emitted last tick;
+        // encoded once, for every script.
+        let engine_events = world
             .get_resource_mut::<ScriptEvents>()
             .map(|mut events| std::mem::take(&mut events.0))
             .unwrap_or_default()
@@ -152,17 +156,29 @@ impl ScriptRunner {
                 let mut encoded = Vec::new();
                 // A JSON value always encodes.
                 let _ = msgpack::encode(&payload, &mut encoded);
-                (name, encoded)
-            })
-            .collect();
+                Delivery {
+                    name,
+                    payload: encoded,
+                    sender: None,
+                }
+            });
+        let script_events = world
+            .remove_resource::<PendingDeliveries>()
+            .unwrap_or_default()
+            .0;
+        let events: Vec<Delivery> = engine_events.chain(script_events).collect();
         world.get_resource_or_insert_with(ScriptConsole::default);
+        world.get_resource_or_insert_with(EmittedEvents::default);
         let visibility = Visibility::of(world, &registry);
         // The world is lent to the scripts' calls for the whole tick, in one
         // `WorldCall` that each call borrows in turn (an empty world stands
         // in meanwhile).
         let lent = Box::new(WorldCall::new(std::mem::take(world), registry, visibility));
-        let (finished, lent) = run_scripts_once(&mut manager, lent, &events, dt, tick, deadline);
+        let (finished, mut lent) =
+            run_scripts_once(&mut manager, lent, &events, dt, tick, deadline);
+        let emitted = lent.take_events();
         *world = lent.into_world();
+        events::file(world, emitted);
         world.insert_resource(manager);
         finished
     }
@@ -173,7 +189,7 @@ impl ScriptRunner {
 fn run_scripts_once(
     manager: &mut ScriptManager,
     mut lent: Box<WorldCall>,
-    events: &[(String, Vec<u8>)],
+    events: &[Delivery],
     dt: f64,
     tick: u64,
     deadline: Option<Instant>,
@@ -204,9 +220,12 @@ fn run_scripts_once(
             continue;
         }
         let start = (!script.started).then_some(Callback::Start);
+        let permissions = Arc::clone(&script.permissions);
         let events = events
             .iter()
-            .map(|(name, payload)| Callback::Event(name, payload));
+            .filter(|event| permissions.may_receive(&event.name))
+            .map(Callback::Event);
+        lent.begin_script();
         let calls = start
             .into_iter()
             .chain(events)
@@ -229,8 +248,8 @@ fn run_scripts_once(
 #[derive(Clone, Copy)]
 enum Callback<'a> {
     Start,
-    /// An event's name and its payload (MessagePack).
-    Event(&'a str, &'a [u8]),
+    /// An event (its payload MessagePack).
+    Event(&'a Delivery),
     Update(f64),
 }
 
@@ -245,13 +264,18 @@ fn call_with_world(
     lent.begin(
         Arc::clone(&script.permissions),
         Arc::clone(&script.name),
+        script.instance.entity(),
         write_bytes,
     );
     // The instance holds the world for the call and gives it back after.
     script.instance.attach(lent);
     let outcome = match callback {
         Callback::Start => script.instance.start(),
-        Callback::Event(name, payload) => script.instance.event_encoded(name, payload),
+        Callback::Event(event) => {
+            script
+                .instance
+                .event_encoded(&event.name, &event.payload, event.sender)
+        }
         Callback::Update(dt) => script.instance.update(dt),
     };
     let mut lent = script

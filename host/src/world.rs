@@ -25,6 +25,10 @@ use crate::budget::{
     ENTITIES_PER_CLOCK_CHECK, FUEL_PER_ENTITY, FUEL_PER_NAME_CHECK, HostLimitReached, HostWork,
 };
 use crate::ecs_api::{CallError, EcsError, EcsErrorKind};
+use crate::events::{
+    Delivery, Emitted, MAX_EVENT_NAME_BYTES, MAX_EVENT_PAYLOAD_BYTES, MAX_EVENTS_PER_SCRIPT_TICK,
+    MAX_EVENTS_PER_TICK,
+};
 use crate::permissions::Permissions;
 use crate::registry::{ComponentRegistry, Decoded, KindIndex};
 use crate::visibility::{CascadeRefusal, Visibility};
@@ -90,6 +94,8 @@ pub(crate) struct WorldCall {
     visibility: Visibility,
     permissions: Arc<Permissions>,
     script: Arc<str>,
+    /// The calling script's entity: the sender of its events.
+    entity: Option<u64>,
     writes: Vec<Write>,
     /// Bytes the call holds on the host (buffered writes, iteration
     /// cursors), and the most it may.
@@ -101,6 +107,12 @@ pub(crate) struct WorldCall {
     spawned: BTreeSet<Entity>,
     despawned: FxHashSet<Entity>,
     cursors: Vec<Cursor>,
+    /// The current call's events, and those of the tick's calls that
+    /// returned normally; how many the current script emitted before this
+    /// call in the tick.
+    call_events: Vec<Emitted>,
+    tick_events: Vec<Emitted>,
+    script_events: usize,
 }
 
 impl WorldCall {
@@ -113,6 +125,7 @@ impl WorldCall {
             visibility,
             permissions: Arc::new(Permissions::default()),
             script: Arc::from(""),
+            entity: None,
             writes: Vec::new(),
             held_bytes: 0,
             max_held_bytes: 0,
@@ -120,20 +133,37 @@ impl WorldCall {
             spawned: BTreeSet::new(),
             despawned: FxHashSet::default(),
             cursors: Vec::new(),
+            call_events: Vec::new(),
+            tick_events: Vec::new(),
+            script_events: 0,
         }
     }
 
-    /// Starts a call of `script` with its permissions and its write budget.
+    /// Starts a script's turn in the tick (its per-tick event count).
+    pub(crate) fn begin_script(&mut self) {
+        self.script_events = 0;
+    }
+
+    /// Starts a call of `script` (attached to `entity`) with its permissions
+    /// and its write budget.
     pub(crate) fn begin(
         &mut self,
         permissions: Arc<Permissions>,
         script: Arc<str>,
+        entity: Option<u64>,
         max_held_bytes: usize,
     ) {
         self.permissions = permissions;
         self.script = script;
+        self.entity = entity;
         self.max_held_bytes = max_held_bytes;
         self.held_bytes = 0;
+    }
+
+    /// The events emitted in the tick's calls that returned normally, in
+    /// order.
+    pub(crate) fn take_events(&mut self) -> Vec<Emitted> {
+        std::mem::take(&mut self.tick_events)
     }
 
     /// Ends the current call: applies its writes when it returned normally
@@ -141,8 +171,11 @@ impl WorldCall {
     pub(crate) fn finish(&mut self, commit: bool) {
         if commit {
             self.commit();
+            self.script_events += self.call_events.len();
+            self.tick_events.append(&mut self.call_events);
         } else {
             self.rollback();
+            self.call_events.clear();
         }
         self.writes.clear();
         self.pending.clear();
@@ -513,6 +546,61 @@ impl WorldCall {
         };
         let found = self.matching(&indices(with), &indices(without), work)?;
         Ok(found.into_iter().map(Entity::to_bits).collect())
+    }
+
+    /// Buffers the event `name` (payload: MessagePack) for the next tick.
+    pub(crate) fn emit(&mut self, name: String, payload: Vec<u8>) -> Result<(), CallError> {
+        if !self.permissions.may_emit(&name) {
+            return Err(self.denied(format!("emit {}", quoted(&name))).into());
+        }
+        let bad = |detail: String| {
+            EcsError::new(
+                EcsErrorKind::BadValue,
+                format!("{}: ecs.emit: {detail}", self.script),
+            )
+        };
+        if name.len() > MAX_EVENT_NAME_BYTES {
+            return Err(bad(format!(
+                "the event name is {} bytes; at most {MAX_EVENT_NAME_BYTES}",
+                name.len()
+            ))
+            .into());
+        }
+        if payload.len() > MAX_EVENT_PAYLOAD_BYTES {
+            return Err(bad(format!(
+                "event {name}: the payload is {} bytes; at most {MAX_EVENT_PAYLOAD_BYTES}",
+                payload.len()
+            ))
+            .into());
+        }
+        let pending = self.call_events.len();
+        if self.script_events + pending >= MAX_EVENTS_PER_SCRIPT_TICK
+            || self.tick_events.len() + pending >= MAX_EVENTS_PER_TICK
+        {
+            return Err(EcsError::new(
+                EcsErrorKind::TooManyEvents,
+                format!(
+                    "{}: ecs.emit: too many events this tick (at most \
+                     {MAX_EVENTS_PER_SCRIPT_TICK} a script, {MAX_EVENTS_PER_TICK} in all)",
+                    self.script
+                ),
+            )
+            .into());
+        }
+        // Checked now, so the engine never gets a payload it cannot read.
+        let json = crate::msgpack::to_json(&payload, 8 * MAX_EVENT_PAYLOAD_BYTES)
+            .map_err(|error| bad(format!("event {name}: bad payload: {error}")))?;
+        self.reserve(name.len() + payload.len() + json.as_str().len())?;
+        self.call_events.push(Emitted {
+            delivery: Delivery {
+                name,
+                payload,
+                sender: self.entity,
+            },
+            json,
+            script: self.script.to_string(),
+        });
+        Ok(())
     }
 
     /// Starts an `ecs.each` iteration; returns its cursor.

@@ -612,7 +612,7 @@ fn events_reach_on_event_before_on_update() {
         &mut world,
         target,
         source,
-        Permissions::default().write(["Counter"]),
+        Permissions::default().write(["Counter"]).receive(["hit"]),
     );
     world.insert_resource(ScriptEvents(vec![
         ("hit".into(), json!({"damage": 5})),

@@ -6,6 +6,7 @@ mod determinism;
 mod ecs;
 mod engine;
 mod errors;
+mod events;
 mod fidelity;
 mod host_limits;
 mod imports;
