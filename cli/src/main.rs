@@ -146,6 +146,7 @@ impl RunArgs {
                 output_bytes: self.max_output,
                 output_lines: self.max_output_lines,
                 write_bytes: self.max_writes,
+                ..luabox::Limits::default()
             },
             seed: self.seed,
             ..luabox::ScriptConfig::default()

@@ -491,7 +491,7 @@ pub unsafe fn set_library(l: *mut lua_State, name: &CStr, functions: &[(&CStr, l
     }
 }
 
-/// Installs `ecs` and `log`.
+/// Installs `ecs`, `log` and `task`.
 ///
 /// # Safety
 /// `l` must be a valid Lua state; call under protection (may raise).
@@ -517,5 +517,7 @@ pub unsafe fn open(l: *mut lua_State) {
         );
         lua_pushnil(l);
         set_library(l, c"log", crate::console::LOG_FUNCTIONS);
+        lua_pushnil(l);
+        set_library(l, c"task", crate::tasks::TASK_FUNCTIONS);
     }
 }

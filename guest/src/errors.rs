@@ -41,6 +41,20 @@ pub unsafe extern "C-unwind" fn message_handler(l: *mut lua_State) -> c_int {
     }
 }
 
+/// Saves the traceback of `thread` (a task's thread that ended in an
+/// error, its stack left as it failed) as the message handler does for a
+/// protected call.
+///
+/// # Safety
+/// `l` and `thread` must be threads of one Lua state, `l` with a free stack
+/// slot.
+pub unsafe fn save_traceback_of(l: *mut lua_State, thread: *mut lua_State) {
+    unsafe {
+        luaL_traceback(l, thread, ptr::null(), 0);
+        lua_rawsetp(l, LUA_REGISTRYINDEX, traceback_key());
+    }
+}
+
 /// Forgets the traceback of an earlier error.
 ///
 /// # Safety

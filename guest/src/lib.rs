@@ -16,6 +16,7 @@ mod errors;
 mod libc_shims;
 mod lua;
 mod sandbox;
+mod tasks;
 mod value;
 
 use exports::luabox::sandbox::script::{Guest, Options, ScriptError};
@@ -37,11 +38,19 @@ impl Guest for Sandbox {
     }
 
     fn run(name: String, source: Vec<u8>) -> Result<Vec<u8>, ScriptError> {
-        sandbox::run(&name, &source)
+        let outcome = sandbox::run(&name, &source);
+        tasks::report();
+        outcome
     }
 
     fn call(function: String, args: Vec<u8>) -> Result<Option<Vec<u8>>, ScriptError> {
-        sandbox::call(&function, &args)
+        let outcome = sandbox::call(&function, &args);
+        tasks::report();
+        outcome
+    }
+
+    fn resume() -> Result<Option<bool>, ScriptError> {
+        sandbox::resume()
     }
 
     fn start() -> Result<(), ScriptError> {

@@ -17,7 +17,7 @@ use crate::lua::{LUA_REGISTRYINDEX, lua_upvalueindex};
 use crate::allocator::lua_alloc;
 use crate::errors;
 use crate::exports::luabox::sandbox::script::{ErrorKind, Libraries, Options, ScriptError};
-use crate::{libc_shims, value};
+use crate::{libc_shims, tasks, value};
 
 /// This instance's Lua state (one script per instance; null until `init`).
 static STATE: AtomicPtr<lua_State> = AtomicPtr::new(ptr::null_mut());
@@ -94,6 +94,7 @@ pub fn prepare() {
 /// out of memory here is an ordinary `memory` error.
 pub fn init(options: Options) -> Result<(), ScriptError> {
     libc_shims::set_seed(options.seed);
+    tasks::set_max_tasks(options.max_tasks);
     let prepared = PREPARED.swap(false, Ordering::Relaxed);
     let existing = STATE.load(Ordering::Relaxed);
     let l = if prepared && options.libraries == Libraries::all() {
@@ -308,18 +309,39 @@ pub fn call(function: &str, args: &[u8]) -> Result<Option<Vec<u8>>, ScriptError>
     }
 }
 
-/// Calls a callback whose results nobody reads; empties the stack.
+/// Runs a callback, whose results nobody reads, as a task (see
+/// [`tasks::run_callback`]); empties the stack.
 fn callback(
     function: Callback,
     push_arguments: impl FnOnce(*mut lua_State) -> Result<c_int, String>,
 ) -> Result<(), ScriptError> {
     let l = state()?;
-    // SAFETY: see `call_global`.
+    // SAFETY: a valid state; as in `call_global`, the pushes can fail only
+    // for lack of memory, which ends the instance.
     unsafe {
-        let called = call_global(l, Global::Callback(function), push_arguments);
         lua_settop(l, 0);
-        called.map(drop)
+        if !push_global_function(l, Global::Callback(function)) {
+            return Ok(());
+        }
+        let arguments = match push_arguments(l) {
+            Ok(count) => count,
+            Err(error) => {
+                lua_settop(l, 0);
+                return Err(errors::guest_error(
+                    ErrorKind::Runtime,
+                    format!("bad arguments for {}: {error}", function.name()),
+                ));
+            }
+        };
+        tasks::run_callback(l, function.name(), arguments)
     }
+}
+
+/// Resumes the earliest due task (see [`tasks::resume`]).
+pub fn resume() -> Result<Option<bool>, ScriptError> {
+    let l = state()?;
+    // SAFETY: a valid state.
+    unsafe { tasks::resume(l) }
 }
 
 /// `on_start()`, if defined.

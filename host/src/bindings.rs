@@ -9,5 +9,5 @@ wasmtime::component::bindgen!({
 });
 
 pub(crate) use self::luabox::sandbox::console::Level;
-pub(crate) use self::luabox::sandbox::ecs;
+pub(crate) use self::luabox::sandbox::{ecs, tasks};
 pub(crate) use exports::luabox::sandbox::script::{ErrorKind, Libraries, Options, ScriptError};

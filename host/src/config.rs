@@ -36,7 +36,7 @@ pub struct Limits {
     /// 1.3 MiB before the script allocates anything. Default: 64 MiB.
     pub memory: usize,
     /// Deepest nesting of calls (Lua and C functions) a script may reach.
-    /// `None` keeps Lua's own limits: 1,000,000 stack slots (about 200,000
+    /// `None` keeps Lua's own limits: 50,000 stack slots (about 10,000
     /// Lua frames) and 200 nested C calls (`pcall`, metamethods, `gsub`
     /// callbacks). Setting it installs a call hook, which costs time on every
     /// call. Default: `None`.
@@ -52,6 +52,11 @@ pub struct Limits {
     /// and component names, and 256 bytes of bookkeeping per write. Past it,
     /// the write is refused (`too-many-writes`). Default: 16 MiB.
     pub write_bytes: usize,
+    /// Tasks alive at once (`task.spawn`, `task.delay`, and callbacks
+    /// waiting in `task.wait`); one more is refused with an error the script
+    /// can catch. Each waiting task costs the script about 1 KiB of its
+    /// memory, none of the host's. Default: 1,000.
+    pub tasks: u32,
 }
 
 impl Default for Limits {
@@ -64,6 +69,7 @@ impl Default for Limits {
             output_bytes: 1 << 20,
             output_lines: 10_000,
             write_bytes: 16 << 20,
+            tasks: 1_000,
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::cache::{self, GuestOrigin};
 use crate::config::{EngineConfig, Limits, ScriptConfig, StdLib};
 use crate::console::{Console, ConsoleMessage};
 use crate::error::{Limit, Result, ScriptError, cut_error_text};
-use crate::host_state::{HostState, MemoryCap};
+use crate::host_state::{GameClock, HostState, MemoryCap, TASK_TIME_EPSILON};
 use crate::imports;
 use crate::json_text::JsonText;
 use crate::msgpack;
@@ -165,6 +165,7 @@ impl ScriptEngine {
             seed: config.seed,
             max_recursion_depth: instance.limits.recursion_depth.unwrap_or(0),
             entity: config.entity,
+            max_tasks: instance.limits.tasks,
         };
         let initialised = instance
             .call_guest(|store| sandbox.luabox_sandbox_script().call_init(store, options))?;
@@ -412,6 +413,29 @@ impl ScriptInstance {
                 .call_event(store, name, payload, sender)
         })?;
         outcome.map_err(|error| self.guest_error(error))
+    }
+
+    /// Resumes the script's earliest due task: `None` when none was due,
+    /// else whether another one is due now.
+    pub(crate) fn resume_task(&mut self) -> Result<Option<bool>> {
+        let outcome =
+            self.call_sandbox(|sandbox, store| sandbox.luabox_sandbox_script().call_resume(store))?;
+        outcome.map_err(|error| self.guest_error(error))
+    }
+
+    /// Sets the game clock the script's tasks see.
+    pub(crate) fn set_clock(&mut self, clock: GameClock) {
+        self.store.data_mut().clock = clock;
+    }
+
+    /// Whether a task of the script is due at `time` (as the guest last
+    /// said; a task waits at least until the next tick, which the guest
+    /// checks).
+    pub(crate) fn has_due_task(&self, time: f64) -> bool {
+        self.store
+            .data()
+            .wake_at
+            .is_some_and(|wake| wake <= time + TASK_TIME_EPSILON)
     }
 
     /// Sets whether the script may write to the console (default: yes).

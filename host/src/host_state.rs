@@ -27,6 +27,22 @@ pub(crate) struct HostState {
     components: SandboxComponents,
     /// When the current call's timeout passes (host work checks it).
     pub(crate) deadline: Instant,
+    /// The game clock the script's tasks wait on (set by the script runner
+    /// before each tick's calls).
+    pub(crate) clock: GameClock,
+    /// When the script's earliest waiting task is due, as the guest said.
+    pub(crate) wake_at: Option<f64>,
+}
+
+/// A wait is over when at most this much game time is missing, so float
+/// rounding in the sum of `dt` never costs a tick (the guest uses the same).
+pub(crate) const TASK_TIME_EPSILON: f64 = 1e-9;
+
+/// Game time (the sum of the ticks' `dt`, in seconds) and the tick.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct GameClock {
+    pub(crate) time: f64,
+    pub(crate) tick: u64,
 }
 
 impl HostState {
@@ -40,6 +56,8 @@ impl HostState {
             ecs: None,
             components: SandboxComponents::default(),
             deadline: Instant::now(),
+            clock: GameClock::default(),
+            wake_at: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! The host side of the guest's imports (`wit/console.wit`, `wit/ecs.wit`):
+//! The host side of the guest's imports (`wit/console.wit`, `wit/ecs.wit`,
+//! `wit/tasks.wit`):
 //! every function a script can reach on the host.
 //!
 //! They are linked by hand rather than through the generated traits because
@@ -22,6 +23,7 @@ use crate::world::Access;
 
 const CONSOLE: &str = "luabox:sandbox/console@0.1.0";
 const ECS: &str = "luabox:sandbox/ecs@0.1.0";
+const TASKS: &str = "luabox:sandbox/tasks@0.1.0";
 
 type Store<'a> = StoreContextMut<'a, HostState>;
 type WitEcsError = bindings::ecs::EcsError;
@@ -32,6 +34,22 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     linker
         .instance(CONSOLE)?
         .func_wrap("log", |store, (level, message)| log(store, level, message))?;
+    let mut tasks = linker.instance(TASKS)?;
+    tasks.func_wrap("now", |mut store, ()| {
+        charge_call(&mut store)?;
+        let clock = store.data().clock;
+        Ok((bindings::tasks::Clock {
+            time: clock.time,
+            tick: clock.tick,
+        },))
+    })?;
+    tasks.func_wrap("wake-at", |mut store, (time,): (Option<f64>,)| {
+        charge_call(&mut store)?;
+        // Whatever the guest says only decides when it is called next; a
+        // NaN would never come due.
+        store.data_mut().wake_at = time.filter(|time| !time.is_nan());
+        Ok(())
+    })?;
     let mut ecs = linker.instance(ECS)?;
     ecs.func_wrap("resolve", |mut store, (name,): (WasmStr,)| {
         let name = read(&mut store, &name)?;
@@ -164,6 +182,14 @@ fn ecs_call<R>(
         Err(CallError::Refused(error)) => refused(&mut store, error),
         Err(CallError::Limit(limit)) => Err(limit.into()),
     }
+}
+
+/// Charges a plain host call (no bytes, no world) to the script.
+fn charge_call(store: &mut Store<'_>) -> wasmtime::Result<()> {
+    let mut work = HostWork::new(store.get_fuel().ok(), store.data().deadline);
+    let charged = work.charge(FUEL_PER_CALL);
+    settle(store, &work)?;
+    Ok(charged?)
 }
 
 /// Writes the fuel left after host work back to the store.

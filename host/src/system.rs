@@ -13,8 +13,10 @@ use serde_json::Value;
 
 use crate::config::ScriptConfig;
 use crate::console::{ConsoleMessage, ScriptConsole};
+use crate::engine::ScriptInstance;
 use crate::error::Result;
 use crate::events::{self, Delivery, EmittedEvents, PendingDeliveries};
+use crate::host_state::GameClock;
 use crate::manager::{ManagedScript, ScriptId, ScriptManager};
 use crate::msgpack;
 use crate::permissions::Permissions;
@@ -26,11 +28,14 @@ use crate::world::WorldCall;
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Script(pub ScriptId);
 
-/// The tick counter (starts at 0; the first tick is 1).
-#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The tick counter and game time, which `task.wait` waits on.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
 pub struct ScriptClock {
-    /// The number of ticks run.
+    /// The number of ticks run (starts at 0; the first tick is 1).
     pub tick: u64,
+    /// Game time in seconds: the sum of every tick's `dt` (a `dt` that is
+    /// not finite counts 0).
+    pub time: f64,
 }
 
 /// The time step [`run_scripts`] passes to `on_update`, in seconds.
@@ -140,10 +145,17 @@ impl ScriptRunner {
             .get_resource::<ComponentRegistry>()
             .cloned()
             .unwrap_or_default();
-        let tick = {
+        let clock = {
             let mut clock = world.get_resource_or_insert_with(ScriptClock::default);
             clock.tick += 1;
-            clock.tick
+            // A dt that is not a number of seconds does not move game time.
+            if dt.is_finite() {
+                clock.time += dt;
+            }
+            GameClock {
+                time: clock.time,
+                tick: clock.tick,
+            }
         };
         // The engine's events first, then those scripts emitted last tick;
         // encoded once, for every script.
@@ -174,8 +186,13 @@ impl ScriptRunner {
         // `WorldCall` that each call borrows in turn (an empty world stands
         // in meanwhile).
         let lent = Box::new(WorldCall::new(std::mem::take(world), registry, visibility));
-        let (finished, mut lent) =
-            run_scripts_once(&mut manager, lent, &events, dt, tick, deadline);
+        let input = TickInput {
+            events: &events,
+            dt,
+            clock,
+            deadline,
+        };
+        let (finished, mut lent) = run_scripts_once(&mut manager, lent, &input);
         let emitted = lent.take_events();
         *world = lent.into_world();
         events::file(world, emitted);
@@ -184,18 +201,29 @@ impl ScriptRunner {
     }
 }
 
-/// Runs every script's callbacks for one tick against the lent world.
-/// Returns whether every script had its turn before `deadline`.
+/// What one tick hands every script.
+struct TickInput<'a> {
+    /// The events to deliver (payloads MessagePack).
+    events: &'a [Delivery],
+    dt: f64,
+    clock: GameClock,
+    deadline: Option<Instant>,
+}
+
+/// Runs every script's callbacks and due tasks for one tick against the
+/// lent world. Returns whether every script had its turn before the
+/// deadline.
 fn run_scripts_once(
     manager: &mut ScriptManager,
     mut lent: Box<WorldCall>,
-    events: &[Delivery],
-    dt: f64,
-    tick: u64,
-    deadline: Option<Instant>,
+    input: &TickInput<'_>,
 ) -> (bool, Box<WorldCall>) {
+    let tick = input.clock.tick;
     for id in manager.ids() {
-        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+        if input
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
             return (false, lent);
         }
         let max_violations = manager.max_violations();
@@ -219,47 +247,103 @@ fn run_scripts_once(
         if script.is_disabled() || script.instance.terminated().is_some() {
             continue;
         }
-        let start = (!script.started).then_some(Callback::Start);
-        let permissions = Arc::clone(&script.permissions);
-        let events = events
-            .iter()
-            .filter(|event| permissions.may_receive(&event.name))
-            .map(Callback::Event);
+        script.instance.set_clock(input.clock);
         lent.begin_script();
-        let calls = start
-            .into_iter()
-            .chain(events)
-            .chain([Callback::Update(dt)]);
-        for callback in calls {
-            let outcome;
-            (outcome, lent) = call_with_world(script, lent, callback);
-            let output = script.instance.take_output();
-            log_messages(lent.world_mut(), script, output, tick);
-            let started = matches!(callback, Callback::Start);
-            if !script.record_call(started, outcome, max_violations) {
-                break;
-            }
-        }
+        lent = run_script(script, lent, input, max_violations);
     }
     (true, lent)
 }
 
-/// A script callback the system calls.
+/// One script's turn in a tick: `on_start` (first tick), `on_event` for
+/// each event it receives, its due tasks, then `on_update`. A failed
+/// callback ends the script's turn; a failed task does not.
+fn run_script(
+    script: &mut ManagedScript,
+    mut lent: Box<WorldCall>,
+    input: &TickInput<'_>,
+    max_violations: u32,
+) -> Box<WorldCall> {
+    let tick = input.clock.tick;
+    let start = (!script.started).then_some(Callback::Start);
+    let permissions = Arc::clone(&script.permissions);
+    let events = input
+        .events
+        .iter()
+        .filter(|event| permissions.may_receive(&event.name))
+        .map(Callback::Event);
+    for callback in start.into_iter().chain(events) {
+        let outcome;
+        (outcome, lent) = call_with_world(script, lent, |instance| callback.call(instance));
+        let output = script.instance.take_output();
+        log_messages(lent.world_mut(), script, output, tick);
+        let started = matches!(callback, Callback::Start);
+        if !script.record_call(started, outcome, max_violations) {
+            return lent;
+        }
+    }
+    // Each due task is a call of its own. Together a script's tasks get one
+    // call's fuel and time a tick, and at most `Limits::tasks` resumptions
+    // (whatever the guest claims is due); the rest wait for the next tick.
+    let limits = script.instance.limits();
+    let (fuel, timeout, mut resumptions) = (limits.fuel, limits.timeout, limits.tasks);
+    let fuel_before = script.fuel_used_this_tick();
+    let began = Instant::now();
+    while resumptions > 0
+        && script.instance.has_due_task(input.clock.time)
+        && script.fuel_used_this_tick() - fuel_before < fuel
+        && began.elapsed() < timeout
+    {
+        resumptions -= 1;
+        let outcome;
+        (outcome, lent) = call_with_world(script, lent, ScriptInstance::resume_task);
+        let output = script.instance.take_output();
+        log_messages(lent.world_mut(), script, output, tick);
+        let (outcome, more) = match outcome {
+            Ok(resumed) => (Ok(()), resumed == Some(true)),
+            Err(error) => (Err(error), true),
+        };
+        script.record_call(false, outcome, max_violations);
+        if script.is_disabled() || script.instance.terminated().is_some() {
+            return lent;
+        }
+        if !more {
+            break;
+        }
+    }
+    let outcome;
+    (outcome, lent) = call_with_world(script, lent, |instance| instance.update(input.dt));
+    let output = script.instance.take_output();
+    log_messages(lent.world_mut(), script, output, tick);
+    script.record_call(false, outcome, max_violations);
+    lent
+}
+
+/// A script callback the system calls before the tasks.
 #[derive(Clone, Copy)]
 enum Callback<'a> {
     Start,
     /// An event (its payload MessagePack).
     Event(&'a Delivery),
-    Update(f64),
 }
 
-/// Calls `callback` with the world lent to the script; commits its writes
-/// or rolls them back.
-fn call_with_world(
+impl Callback<'_> {
+    fn call(self, instance: &mut ScriptInstance) -> Result<()> {
+        match self {
+            Callback::Start => instance.start(),
+            Callback::Event(event) => {
+                instance.event_encoded(&event.name, &event.payload, event.sender)
+            }
+        }
+    }
+}
+
+/// Makes one call (`call`) with the world lent to the script; commits its
+/// writes or rolls them back.
+fn call_with_world<T>(
     script: &mut ManagedScript,
     mut lent: Box<WorldCall>,
-    callback: Callback<'_>,
-) -> (Result<()>, Box<WorldCall>) {
+    call: impl FnOnce(&mut ScriptInstance) -> Result<T>,
+) -> (Result<T>, Box<WorldCall>) {
     let write_bytes = script.instance.limits().write_bytes;
     lent.begin(
         Arc::clone(&script.permissions),
@@ -269,15 +353,7 @@ fn call_with_world(
     );
     // The instance holds the world for the call and gives it back after.
     script.instance.attach(lent);
-    let outcome = match callback {
-        Callback::Start => script.instance.start(),
-        Callback::Event(event) => {
-            script
-                .instance
-                .event_encoded(&event.name, &event.payload, event.sender)
-        }
-        Callback::Update(dt) => script.instance.update(dt),
-    };
+    let outcome = call(&mut script.instance);
     let mut lent = script
         .instance
         .detach()

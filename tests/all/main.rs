@@ -15,3 +15,4 @@ mod limits;
 mod sandbox;
 mod scene;
 mod support;
+mod tasks;

@@ -1,0 +1,563 @@
+//! The `task` library: waiting across ticks on game time, and the callbacks
+//! that run as tasks.
+//!
+//! A task is a Lua thread the scheduler owns (anchored in the registry): one
+//! made by `task.spawn` or `task.delay`, or the thread a callback
+//! (`on_start`, `on_update`, `on_event`) ran on when it called `task.wait`.
+//! `task.wait` records when the task is due and yields; the host calls the
+//! `resume` export for a script whose earliest wake time has come (the
+//! guest tells it through `tasks.wake-at`), and `resume` continues the
+//! earliest due task: by wake time, then by when it began to wait. A task
+//! waits at least until the next tick, so no tick runs one task twice.
+//!
+//! Lua errors and yields unwind with `longjmp`, so no Rust value that needs
+//! dropping lives across a call that can raise or yield: the scheduler is
+//! borrowed only in short, plain functions.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ffi::c_int;
+
+use mlua_sys::*;
+
+use crate::errors;
+use crate::exports::luabox::sandbox::script::{ErrorKind, ScriptError};
+use crate::lua::{LUA_REGISTRYINDEX, raise};
+use crate::luabox::sandbox::tasks::{self, Clock};
+
+/// Float rounding in the sum of `dt` never costs a tick: a wait is over when
+/// at most this much game time is missing.
+const EPSILON: f64 = 1e-9;
+
+/// How a waiting task continues.
+#[derive(Clone, Copy)]
+enum Start {
+    /// Back from `task.wait`, which returns the game time that passed.
+    Wait { started: f64 },
+    /// A function given to `task.delay`, not started: its arguments (after
+    /// it) wait on the thread's stack.
+    Delayed { arguments: c_int },
+}
+
+/// When a waiting task is due.
+#[derive(Clone, Copy)]
+struct Waiting {
+    /// The tick it began to wait in: it is due only in a later one.
+    since_tick: u64,
+    /// Its place in the queue: wake time, then this sequence number.
+    key: (u64, u64),
+    start: Start,
+}
+
+struct Task {
+    thread: *mut lua_State,
+    /// The thread's registry reference, which keeps it alive.
+    reference: c_int,
+    waiting: Option<Waiting>,
+    /// `task.cancel` while it ran: it ends at its next wait.
+    cancelled: bool,
+}
+
+/// Every task of this sandbox.
+struct Scheduler {
+    tasks: BTreeMap<i64, Task>,
+    by_thread: BTreeMap<usize, i64>,
+    /// The waiting tasks in the order they come due.
+    queue: BTreeMap<(u64, u64), i64>,
+    next_id: i64,
+    next_sequence: u64,
+    max_tasks: usize,
+    /// The thread callbacks run on while they do not wait, and its
+    /// registry reference.
+    spare: Option<(*mut lua_State, c_int)>,
+    /// The wake time last told to the host (as `order_key` bits).
+    reported: Option<u64>,
+}
+
+thread_local! {
+    static SCHEDULER: RefCell<Scheduler> = const {
+        RefCell::new(Scheduler {
+            tasks: BTreeMap::new(),
+            by_thread: BTreeMap::new(),
+            queue: BTreeMap::new(),
+            next_id: 1,
+            next_sequence: 0,
+            max_tasks: 0,
+            spare: None,
+            reported: None,
+        })
+    };
+}
+
+fn with<R>(f: impl FnOnce(&mut Scheduler) -> R) -> R {
+    SCHEDULER.with(|scheduler| f(&mut scheduler.borrow_mut()))
+}
+
+/// A `u64` that orders as the `f64` does (`f64::total_cmp`).
+fn order_key(value: f64) -> u64 {
+    let bits = value.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+fn from_order_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
+}
+
+impl Scheduler {
+    fn too_many(&self, what: &str) -> Option<String> {
+        (self.tasks.len() >= self.max_tasks).then(|| {
+            format!(
+                "{what}: too many tasks (at most {} alive at once)",
+                self.max_tasks
+            )
+        })
+    }
+
+    fn add(&mut self, thread: *mut lua_State, reference: c_int) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.tasks.insert(
+            id,
+            Task {
+                thread,
+                reference,
+                waiting: None,
+                cancelled: false,
+            },
+        );
+        self.by_thread.insert(thread as usize, id);
+        id
+    }
+
+    /// Forgets a task; returns its registry reference, to release.
+    fn remove(&mut self, id: i64) -> Option<c_int> {
+        let task = self.tasks.remove(&id)?;
+        self.by_thread.remove(&(task.thread as usize));
+        if let Some(waiting) = task.waiting {
+            self.queue.remove(&waiting.key);
+        }
+        Some(task.reference)
+    }
+
+    fn wait(&mut self, id: i64, clock: Clock, seconds: f64, start: Start) {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        let wake = clock.time + seconds;
+        let key = (order_key(wake), sequence);
+        if let Some(task) = self.tasks.get_mut(&id) {
+            if let Some(old) = task.waiting.take() {
+                self.queue.remove(&old.key);
+            }
+            task.waiting = Some(Waiting {
+                since_tick: clock.tick,
+                key,
+                start,
+            });
+            self.queue.insert(key, id);
+        }
+    }
+
+    /// The first due task in queue order.
+    fn due(&self, clock: Clock) -> Option<i64> {
+        for (key, id) in &self.queue {
+            if from_order_key(key.0) > clock.time + EPSILON {
+                return None;
+            }
+            let task = self.tasks.get(id)?;
+            if task.waiting.is_some_and(|w| w.since_tick < clock.tick) {
+                return Some(*id);
+            }
+        }
+        None
+    }
+
+    /// The earliest wake time, if it differs from the one last reported.
+    fn wake_change(&mut self) -> Option<Option<f64>> {
+        let earliest = self.queue.keys().next().map(|key| key.0);
+        if earliest == self.reported {
+            return None;
+        }
+        self.reported = earliest;
+        Some(earliest.map(from_order_key))
+    }
+}
+
+/// Sets the most tasks alive at once (from the script's options).
+pub fn set_max_tasks(max: u32) {
+    with(|scheduler| scheduler.max_tasks = max as usize);
+}
+
+/// Tells the host the earliest wake time, if it changed. Every export that
+/// may have changed the queue ends with this.
+pub fn report() {
+    if let Some(change) = with(Scheduler::wake_change) {
+        tasks::wake_at(change);
+    }
+}
+
+/// Releases a thread's registry reference.
+unsafe fn release(l: *mut lua_State, reference: Option<c_int>) {
+    if let Some(reference) = reference {
+        unsafe { luaL_unref(l, LUA_REGISTRYINDEX, reference) };
+    }
+}
+
+/// The error a stretch of a task ended in, described on `l` (the thread
+/// that resumed it) with the task's traceback; the task's thread is left
+/// for the caller to release.
+unsafe fn stretch_error(
+    l: *mut lua_State,
+    thread: *mut lua_State,
+    status: c_int,
+    what: &str,
+) -> ScriptError {
+    unsafe {
+        if lua_checkstack(l, 4) == 0 {
+            return errors::guest_error(ErrorKind::Memory, "not enough memory".into());
+        }
+        errors::save_traceback_of(l, thread);
+        lua_xmove(thread, l, 1);
+        errors::describe(l, status, lua_gettop(l), what)
+    }
+}
+
+/// What a stretch of a task (from a resume to its next wait or its end)
+/// came to.
+enum Stretch {
+    /// It waits (in the queue) or ended; nothing to report.
+    Done,
+    /// It yielded outside `task.wait`, or raised: the error object (or
+    /// message) to report; the task has been forgotten, its thread not yet
+    /// released.
+    Failed(Option<c_int>),
+}
+
+/// Settles the task `id` after `lua_resume` returned `status`: keeps it if
+/// it waits, forgets it if it ended, was cancelled or failed.
+fn settle(id: i64, status: c_int) -> (Stretch, Option<c_int>) {
+    with(|scheduler| {
+        let waits = scheduler
+            .tasks
+            .get(&id)
+            .is_some_and(|task| task.waiting.is_some() && !task.cancelled);
+        match status {
+            LUA_YIELD if waits => (Stretch::Done, None),
+            LUA_YIELD => {
+                let cancelled = scheduler.tasks.get(&id).is_some_and(|task| task.cancelled);
+                let reference = scheduler.remove(id);
+                if cancelled {
+                    (Stretch::Done, reference)
+                } else {
+                    (Stretch::Failed(reference), None)
+                }
+            }
+            LUA_OK => (Stretch::Done, scheduler.remove(id)),
+            _ => (Stretch::Failed(scheduler.remove(id)), None),
+        }
+    })
+}
+
+/// The message for a task that yielded without `task.wait`: what Lua says
+/// for a yield outside a coroutine.
+const STRAY_YIELD: &str = "attempt to yield from outside a coroutine (a task waits with task.wait)";
+
+/// Runs a callback as a task: `push` pushes the function and its arguments
+/// on `l` and returns how many arguments. A callback that waits becomes a
+/// task; `Ok` either way.
+///
+/// # Safety
+/// `l` must be the sandbox's main Lua state with an empty stack. Making the
+/// callback's thread can fail only for lack of memory, which ends the
+/// instance.
+pub unsafe fn run_callback(
+    l: *mut lua_State,
+    what: &str,
+    arguments: c_int,
+) -> Result<(), ScriptError> {
+    unsafe {
+        let thread = match with(|scheduler| scheduler.spare) {
+            Some((thread, _)) => thread,
+            None => {
+                let thread = lua_newthread(l);
+                let reference = luaL_ref(l, LUA_REGISTRYINDEX);
+                with(|scheduler| scheduler.spare = Some((thread, reference)));
+                thread
+            }
+        };
+        lua_xmove(l, thread, arguments + 1);
+        let mut results = 0;
+        let status = lua_resume(thread, l, arguments, &mut results);
+        // A callback that waited was made a task by `task.wait`, which took
+        // the thread; otherwise it is still the spare.
+        let spare = with(|scheduler| {
+            scheduler
+                .spare
+                .filter(|(spare, _)| *spare == thread)
+                .map(|(_, reference)| reference)
+        });
+        let outcome = match (status, spare) {
+            (LUA_OK, Some(_)) => {
+                lua_settop(thread, 0);
+                Ok(())
+            }
+            (LUA_YIELD, None) => {
+                let id = with(|scheduler| scheduler.by_thread.get(&(thread as usize)).copied());
+                match id.map(|id| settle(id, status)) {
+                    Some((Stretch::Failed(reference), _)) => {
+                        release(l, reference);
+                        Err(errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into()))
+                    }
+                    Some((Stretch::Done, reference)) => {
+                        release(l, reference);
+                        Ok(())
+                    }
+                    None => Ok(()),
+                }
+            }
+            (LUA_YIELD, Some(_)) => {
+                with(|scheduler| scheduler.spare = None);
+                release(l, spare);
+                Err(errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into()))
+            }
+            _ => {
+                // The thread is dead: describe its error, then let it go.
+                let error = stretch_error(l, thread, status, what);
+                if spare.is_some() {
+                    with(|scheduler| scheduler.spare = None);
+                    release(l, spare);
+                } else if let Some(id) =
+                    with(|scheduler| scheduler.by_thread.get(&(thread as usize)).copied())
+                {
+                    release(l, with(|scheduler| scheduler.remove(id)));
+                }
+                Err(error)
+            }
+        };
+        lua_settop(l, 0);
+        report();
+        outcome
+    }
+}
+
+/// Resumes the earliest due task; `None` when none is due, else whether
+/// another one is due now.
+///
+/// # Safety
+/// `l` must be the sandbox's main Lua state.
+pub unsafe fn resume(l: *mut lua_State) -> Result<Option<bool>, ScriptError> {
+    unsafe {
+        lua_settop(l, 0);
+        let clock = tasks::now();
+        let next = with(|scheduler| {
+            let id = scheduler.due(clock)?;
+            let task = scheduler.tasks.get_mut(&id)?;
+            let waiting = task.waiting.take()?;
+            scheduler.queue.remove(&waiting.key);
+            Some((id, task.thread, waiting.start))
+        });
+        let Some((id, thread, start)) = next else {
+            report();
+            return Ok(None);
+        };
+        let arguments = match start {
+            Start::Delayed { arguments } => arguments,
+            Start::Wait { started } => {
+                if lua_checkstack(thread, 1) == 0 {
+                    release(l, with(|scheduler| scheduler.remove(id)));
+                    report();
+                    return Err(errors::guest_error(
+                        ErrorKind::Memory,
+                        "not enough memory".into(),
+                    ));
+                }
+                lua_pushnumber(thread, clock.time - started);
+                1
+            }
+        };
+        let mut results = 0;
+        let status = lua_resume(thread, l, arguments, &mut results);
+        let outcome = match settle(id, status) {
+            (Stretch::Done, reference) => {
+                release(l, reference);
+                Ok(())
+            }
+            (Stretch::Failed(reference), _) => {
+                let error = if status == LUA_YIELD {
+                    errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into())
+                } else {
+                    stretch_error(l, thread, status, "task")
+                };
+                release(l, reference);
+                Err(error)
+            }
+        };
+        lua_settop(l, 0);
+        let more = with(|scheduler| scheduler.due(clock).is_some());
+        report();
+        outcome.map(|()| Some(more))
+    }
+}
+
+/// The task the running thread is, making the callback thread a task if
+/// it is that; or why it cannot wait.
+fn current_task(l: *mut lua_State) -> Result<i64, String> {
+    with(|scheduler| {
+        if let Some(id) = scheduler.by_thread.get(&(l as usize)) {
+            return Ok(*id);
+        }
+        match scheduler.spare {
+            Some((spare, reference)) if spare == l => {
+                if let Some(refusal) = scheduler.too_many("task.wait") {
+                    return Err(refusal);
+                }
+                scheduler.spare = None;
+                Ok(scheduler.add(spare, reference))
+            }
+            _ => Err(
+                "task.wait: only a task can wait: on_start, on_update, on_event, or a \
+                      function given to task.spawn or task.delay (not the main chunk, a \
+                      function the host calls by name, or a coroutine of the script's own)"
+                    .into(),
+            ),
+        }
+    })
+}
+
+/// Seconds from argument `index`: a number (nil or absent: 0); negative
+/// counts as 0, NaN is refused.
+unsafe fn seconds(l: *mut lua_State, index: c_int, what: &str) -> f64 {
+    unsafe {
+        if lua_isnoneornil(l, index) != 0 {
+            return 0.0;
+        }
+        let seconds = luaL_checknumber(l, index);
+        if seconds.is_nan() {
+            raise(l, format!("{what}: seconds is NaN"));
+        }
+        seconds.max(0.0)
+    }
+}
+
+/// `task.wait([seconds])`: suspends the task until at least `seconds` of
+/// game time have passed, and at least until the next tick; returns the
+/// game time that passed.
+unsafe extern "C-unwind" fn wait(l: *mut lua_State) -> c_int {
+    unsafe {
+        let seconds = seconds(l, 1, "task.wait");
+        let is_task = with(|scheduler| {
+            scheduler.by_thread.contains_key(&(l as usize))
+                || scheduler.spare.is_some_and(|(spare, _)| spare == l)
+        });
+        if is_task && lua_isyieldable(l) == 0 {
+            return raise(
+                l,
+                "task.wait: cannot wait inside a function called from C (such as a \
+                 table.sort comparator or a gsub callback)"
+                    .into(),
+            );
+        }
+        let id = match current_task(l) {
+            Ok(id) => id,
+            Err(message) => return raise(l, message),
+        };
+        let clock = tasks::now();
+        with(|scheduler| {
+            let started = clock.time;
+            scheduler.wait(id, clock, seconds, Start::Wait { started });
+        });
+        lua_yield(l, 0)
+    }
+}
+
+/// A new task's thread, anchored; its id. Raises when too many are alive.
+unsafe fn new_task(l: *mut lua_State, what: &str) -> (i64, *mut lua_State) {
+    unsafe {
+        if let Some(refusal) = with(|scheduler| scheduler.too_many(what)) {
+            raise(l, refusal);
+        }
+        let thread = lua_newthread(l);
+        let reference = luaL_ref(l, LUA_REGISTRYINDEX);
+        (with(|scheduler| scheduler.add(thread, reference)), thread)
+    }
+}
+
+/// `task.spawn(f, ...)`: runs `f(...)` now as a new task, until it ends or
+/// waits; returns the task's id. An error in that first stretch is raised
+/// here.
+unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
+    unsafe {
+        luaL_checktype(l, 1, LUA_TFUNCTION);
+        let arguments = lua_gettop(l) - 1;
+        let (id, thread) = new_task(l, "task.spawn");
+        lua_xmove(l, thread, arguments + 1);
+        let mut results = 0;
+        let status = lua_resume(thread, l, arguments, &mut results);
+        match settle(id, status) {
+            (Stretch::Done, reference) => release(l, reference),
+            (Stretch::Failed(reference), _) => {
+                if status == LUA_YIELD {
+                    release(l, reference);
+                    return raise(l, STRAY_YIELD.into());
+                }
+                // The error object, as it was raised.
+                lua_xmove(thread, l, 1);
+                release(l, reference);
+                lua_error(l);
+            }
+        }
+        lua_pushinteger(l, id);
+        1
+    }
+}
+
+/// `task.delay(seconds, f, ...)`: runs `f(...)` as a new task once
+/// `seconds` of game time have passed (at least until the next tick);
+/// returns the task's id.
+unsafe extern "C-unwind" fn delay(l: *mut lua_State) -> c_int {
+    unsafe {
+        let seconds = seconds(l, 1, "task.delay");
+        luaL_checktype(l, 2, LUA_TFUNCTION);
+        let arguments = lua_gettop(l) - 2;
+        let (id, thread) = new_task(l, "task.delay");
+        lua_xmove(l, thread, arguments + 1);
+        let clock = tasks::now();
+        with(|scheduler| scheduler.wait(id, clock, seconds, Start::Delayed { arguments }));
+        lua_pushinteger(l, id);
+        1
+    }
+}
+
+/// `task.cancel(id)`: stops a task: a waiting one never resumes, a running
+/// one ends at its next wait. Returns whether the task was alive.
+unsafe extern "C-unwind" fn cancel(l: *mut lua_State) -> c_int {
+    unsafe {
+        let id = luaL_checkinteger(l, 1);
+        let (alive, reference) = with(|scheduler| match scheduler.tasks.get_mut(&id) {
+            None => (false, None),
+            Some(task) if task.waiting.is_some() => (true, scheduler.remove(id)),
+            Some(task) => {
+                task.cancelled = true;
+                (true, None)
+            }
+        });
+        release(l, reference);
+        lua_pushboolean(l, c_int::from(alive));
+        1
+    }
+}
+
+/// The `task` functions, for `ecs::set_library`.
+pub const TASK_FUNCTIONS: &[(&std::ffi::CStr, lua_CFunction)] = &[
+    (c"wait", wait),
+    (c"spawn", spawn),
+    (c"delay", delay),
+    (c"cancel", cancel),
+];
