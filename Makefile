@@ -130,7 +130,7 @@ soak: guest
 ## ratios, also written to target/bench/summary.json. One row per file in
 ## benches/; each row interleaves luabox and mlua samples in the same run.
 BENCHES := compute_fib compute_table compute_string compute_closures compute_coroutines fuel_overhead \
-           errors_pcall ecs_crossing ecs_frame ecs_idle ecs_batch startup_sandbox startup_cli \
+           errors_pcall ecs_crossing ecs_frame ecs_idle ecs_tasks_waiting ecs_tasks_due ecs_batch startup_sandbox startup_cli \
            memory_idle
 bench: export RUST_BACKTRACE := 0
 bench: build

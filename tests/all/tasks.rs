@@ -410,7 +410,11 @@ fn a_scripts_tasks_share_one_calls_fuel_a_tick() {
     let (probe, probe_id) = scripted(&mut world, source);
     counters(&mut world, probe, 2, 0.1);
     let per_task = world.resource::<ScriptManager>().fuel_used(probe_id) / 5;
-    assert_eq!(counter(&world, probe), 5, "with the default fuel all run at once");
+    assert_eq!(
+        counter(&world, probe),
+        5,
+        "with the default fuel all run at once"
+    );
 
     let mut world = self::world();
     let limits = Limits::default().with_fuel(per_task * 5 / 2);
