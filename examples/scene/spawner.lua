@@ -1,11 +1,7 @@
--- Counts down, then spawns one marker entity.
-function on_update(dt)
-  local timer = ecs.get(entity, "Timer")
-  if timer.left > 0 then
-    ecs.insert(entity, "Timer", {left = timer.left - 1})
-  elseif timer.left == 0 then
-    ecs.spawn{Position = {x = 10, y = 10}}
-    ecs.insert(entity, "Timer", {left = -1})
-    log.info("spawned a marker")
-  end
+-- Waits two seconds of game time, spawns a marker, and tells whoever listens.
+function on_start()
+  task.wait(2)
+  ecs.spawn{Position = {x = 10, y = 10}}
+  log.info("spawned a marker")
+  ecs.emit("spawned", {at = {x = 10, y = 10}})
 end
