@@ -7,6 +7,7 @@ mod preview;
 mod run;
 mod scene;
 mod terminal;
+mod types;
 mod units;
 
 use std::io::Write;
@@ -44,7 +45,7 @@ enum Command {
     ///
     /// A script gets Lua's safe libraries only (base without dofile/loadfile
     /// and with a text-only load, table, string without dump, math, coroutine,
-    /// utf8, debug.traceback), plus `ecs` and `log`. There is no os, io,
+    /// utf8, debug.traceback), plus `ecs`, `task` and `log`. There is no os, io,
     /// package or require.
     ///
     /// With --scene, the scene's entities are spawned, each entity's script is
@@ -62,6 +63,16 @@ enum Command {
     /// --max-runs running and --max-queue waiting, requests get 429.
     #[cfg(feature = "preview")]
     Preview(preview::PreviewArgs),
+
+    /// Write editor types: LuaLS annotations (a `---@meta` file for
+    /// lua-language-server) of the Lua API a script has (`ecs`, `task`,
+    /// `log`, the callbacks, `entity`; the globals a sandbox lacks, such as
+    /// `os` and `io`, declared nil), with a class per component of --scene,
+    /// shaped like its values.
+    ///
+    /// Put the file where the editor's Lua workspace finds it (e.g. a
+    /// `types/` folder listed in `.luarc.json`'s `workspace.library`).
+    Types(types::TypesArgs),
 }
 
 #[derive(Args, Debug)]
@@ -185,6 +196,7 @@ fn main() -> ExitCode {
         },
         #[cfg(feature = "preview")]
         Command::Preview(args) => preview::run(&args),
+        Command::Types(args) => types::run(&args),
     };
     ExitCode::from(code)
 }

@@ -2,6 +2,7 @@
 //! binary) and a JSON API on 127.0.0.1 only:
 //!
 //! - `GET /` the page; `GET /api/config` the scene and default limits;
+//!   `GET /api/types` the editor types for the scene (`luabox types`);
 //! - `POST /api/run` `{"source", "scene"?, "limits"?: {"fuel"?, "memory"?,
 //!   "timeout"?}, "ticks"?}` → the object `luabox run --json` prints.
 //!
@@ -203,6 +204,7 @@ pub(crate) fn run(args: &PreviewArgs) -> u8 {
         let app = Router::new()
             .route("/", get(|| async { Html(PAGE) }))
             .route("/api/config", get(config))
+            .route("/api/types", get(types))
             .route("/api/run", post(run_request))
             .layer(DefaultBodyLimit::max(args.max_body))
             .layer(middleware::from_fn_with_state(
@@ -321,6 +323,25 @@ async fn config(State(preview): State<Arc<Preview>>) -> axum::Json<Value> {
             "timeout": format!("{}ms", limits.timeout.as_millis()),
         },
     }))
+}
+
+/// `GET /api/types`: the editor types (LuaLS annotations) for the scene's
+/// scripts, as a file to save (`luabox.d.lua`).
+async fn types(State(preview): State<Arc<Preview>>) -> impl IntoResponse {
+    let annotations = preview
+        .scene
+        .as_ref()
+        .map_or_else(luabox::Annotations::new, Scene::annotations);
+    (
+        [
+            (header::CONTENT_TYPE, "text/x-lua; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"luabox.d.lua\"",
+            ),
+        ],
+        annotations.render(),
+    )
 }
 
 /// `POST /api/run`.

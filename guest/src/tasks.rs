@@ -6,7 +6,7 @@
 //! (`on_start`, `on_update`, `on_event`) ran on when it called `task.wait`.
 //! `task.wait` records when the task is due and yields; the host calls the
 //! `resume` export for a script whose earliest wake time has come (the
-//! guest tells it through `tasks.wake-at`), and `resume` continues the
+//! guest tells it through `tasks.waiting`), and `resume` continues the
 //! earliest due task: by wake time, then by when it began to wait. A task
 //! waits at least until the next tick, so no tick runs one task twice.
 //!
@@ -70,8 +70,9 @@ struct Scheduler {
     /// The thread callbacks run on while they do not wait, and its
     /// registry reference.
     spare: Option<(*mut lua_State, c_int)>,
-    /// The wake time last told to the host (as `order_key` bits).
-    reported: Option<u64>,
+    /// What was last told to the host: how many tasks wait, and the
+    /// earliest wake time (as `order_key` bits).
+    reported: (u32, Option<u64>),
 }
 
 thread_local! {
@@ -84,7 +85,7 @@ thread_local! {
             next_sequence: 0,
             max_tasks: 0,
             spare: None,
-            reported: None,
+            reported: (0, None),
         })
     };
 }
@@ -179,14 +180,16 @@ impl Scheduler {
         None
     }
 
-    /// The earliest wake time, if it differs from the one last reported.
-    fn wake_change(&mut self) -> Option<Option<f64>> {
-        let earliest = self.queue.keys().next().map(|key| key.0);
-        if earliest == self.reported {
+    /// How many tasks wait and the earliest wake time, if either differs
+    /// from what was last reported.
+    fn waiting_change(&mut self) -> Option<(u32, Option<f64>)> {
+        let count = u32::try_from(self.queue.len()).unwrap_or(u32::MAX);
+        let now = (count, self.queue.keys().next().map(|key| key.0));
+        if now == self.reported {
             return None;
         }
-        self.reported = earliest;
-        Some(earliest.map(from_order_key))
+        self.reported = now;
+        Some((count, now.1.map(from_order_key)))
     }
 }
 
@@ -195,11 +198,11 @@ pub fn set_max_tasks(max: u32) {
     with(|scheduler| scheduler.max_tasks = max as usize);
 }
 
-/// Tells the host the earliest wake time, if it changed. Every export that
-/// may have changed the queue ends with this.
+/// Tells the host how many tasks wait and when the earliest is due, if that
+/// changed. Every export that may have changed the queue ends with this.
 pub fn report() {
-    if let Some(change) = with(Scheduler::wake_change) {
-        tasks::wake_at(change);
+    if let Some((count, wake_at)) = with(Scheduler::waiting_change) {
+        tasks::waiting(count, wake_at);
     }
 }
 

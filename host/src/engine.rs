@@ -438,6 +438,11 @@ impl ScriptInstance {
             .is_some_and(|wake| wake <= time + TASK_TIME_EPSILON)
     }
 
+    /// How many of the script's tasks wait (as its sandbox reports it).
+    pub fn tasks_waiting(&self) -> u32 {
+        self.store.data().tasks_waiting
+    }
+
     /// Sets whether the script may write to the console (default: yes).
     pub(crate) fn set_console_allowed(&mut self, allowed: bool) {
         self.store.data_mut().console_allowed = allowed;

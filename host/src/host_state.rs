@@ -30,8 +30,10 @@ pub(crate) struct HostState {
     /// The game clock the script's tasks wait on (set by the script runner
     /// before each tick's calls).
     pub(crate) clock: GameClock,
-    /// When the script's earliest waiting task is due, as the guest said.
+    /// When the script's earliest waiting task is due, and how many wait,
+    /// as the guest said.
     pub(crate) wake_at: Option<f64>,
+    pub(crate) tasks_waiting: u32,
 }
 
 /// A wait is over when at most this much game time is missing, so float
@@ -58,6 +60,7 @@ impl HostState {
             deadline: Instant::now(),
             clock: GameClock::default(),
             wake_at: None,
+            tasks_waiting: 0,
         }
     }
 

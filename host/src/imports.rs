@@ -43,13 +43,18 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
             tick: clock.tick,
         },))
     })?;
-    tasks.func_wrap("wake-at", |mut store, (time,): (Option<f64>,)| {
-        charge_call(&mut store)?;
-        // Whatever the guest says only decides when it is called next; a
-        // NaN would never come due.
-        store.data_mut().wake_at = time.filter(|time| !time.is_nan());
-        Ok(())
-    })?;
+    tasks.func_wrap(
+        "waiting",
+        |mut store, (count, wake_at): (u32, Option<f64>)| {
+            charge_call(&mut store)?;
+            // Whatever the guest says only decides when it is called next
+            // (a NaN would never come due) and what reports show.
+            let state = store.data_mut();
+            state.tasks_waiting = count;
+            state.wake_at = wake_at.filter(|time| !time.is_nan());
+            Ok(())
+        },
+    )?;
     let mut ecs = linker.instance(ECS)?;
     ecs.func_wrap("resolve", |mut store, (name,): (WasmStr,)| {
         let name = read(&mut store, &name)?;

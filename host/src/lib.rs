@@ -28,6 +28,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod annotations;
 mod bindings;
 mod budget;
 mod cache;
@@ -56,6 +57,7 @@ mod system;
 mod visibility;
 mod world;
 
+pub use annotations::Annotations;
 pub use cache::GuestOrigin;
 pub use config::{CacheDir, EngineConfig, Limits, ScriptConfig, StdLib};
 pub use console::{ConsoleLevel, ConsoleMessage};

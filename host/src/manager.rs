@@ -366,6 +366,14 @@ impl ScriptManager {
         self.scripts.get(&id).map_or(0, |script| script.violations)
     }
 
+    /// How many of the script's tasks wait for a later tick (as its
+    /// sandbox reports it; 0 for an unknown script).
+    pub fn tasks_waiting(&self, id: ScriptId) -> u32 {
+        self.scripts
+            .get(&id)
+            .map_or(0, |script| script.instance.tasks_waiting())
+    }
+
     /// The loaded scripts' ids, in run order.
     pub fn ids(&self) -> Vec<ScriptId> {
         self.scripts.keys().copied().collect()

@@ -25,6 +25,12 @@ pub const MAX_REPORT_OUTPUT_BYTES: usize = 1 << 20;
 /// entities are counted in [`WorldReport::entities_omitted`]).
 pub const MAX_REPORT_WORLD_BYTES: usize = 8 << 20;
 
+/// The most ticks a scene report describes one by one: its `timeline` holds
+/// the last ones.
+pub const MAX_REPORT_TICKS: usize = 1_000;
+/// The most events one tick of the timeline lists (the rest are counted).
+pub const MAX_REPORT_EVENTS_PER_TICK: usize = 16;
+
 /// What a run produced: the object `luabox run --json` prints. Every part is
 /// bounded: console lines ([`MAX_REPORT_LINES`], [`MAX_REPORT_OUTPUT_BYTES`]),
 /// errors (the last [`MAX_KEPT_ERRORS`](crate::ecs::MAX_KEPT_ERRORS) per
@@ -61,6 +67,37 @@ pub struct RunReport {
     /// Each scene script's outcome (scenes only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scripts: Option<Vec<ScriptReport>>,
+    /// Tick by tick (scenes only; the last [`MAX_REPORT_TICKS`]): the tasks
+    /// waiting and the events delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<TickReport>>,
+}
+
+/// One tick of a scene run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TickReport {
+    /// The tick (the first is 1).
+    pub tick: u64,
+    /// Game time after it, in seconds.
+    pub time: f64,
+    /// Tasks waiting after it, all scripts together.
+    pub tasks_waiting: u64,
+    /// The events delivered in it (those scripts emitted in the tick
+    /// before), in order: the first [`MAX_REPORT_EVENTS_PER_TICK`].
+    pub events_delivered: Vec<EventReport>,
+    /// Events delivered but not listed.
+    pub events_omitted: u64,
+}
+
+/// An event in a report.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct EventReport {
+    /// Its name.
+    pub name: String,
+    /// The emitting script.
+    pub script: String,
+    /// The emitting script's entity.
+    pub sender: Option<u64>,
 }
 
 /// An error in a report.
@@ -203,6 +240,7 @@ pub fn run_script(
         ticks: None,
         world: None,
         scripts: None,
+        timeline: None,
     }
 }
 

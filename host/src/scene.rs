@@ -19,27 +19,30 @@
 //! # Ok::<(), luabox::ScriptError>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::*;
 use serde::Deserialize;
 
+use crate::annotations::Annotations;
 use crate::config::ScriptConfig;
 use crate::console::ScriptConsole;
 use crate::engine::ScriptEngine;
 use crate::error::{ErrorKind, ScriptError};
+use crate::events::EmittedEvents;
 use crate::json_text::JsonText;
 use crate::manager::{ScriptId, ScriptManager, ScriptStatus};
 use crate::permissions::Permissions;
 use crate::registry::{ComponentRegistry, JsonComponents};
 use crate::report::{ReportLines, SceneName, world_report};
-use crate::system::ScriptRunner;
+use crate::system::{ScriptClock, ScriptRunner};
 
 pub use crate::report::{
-    EntityReport, ErrorReport, MAX_REPORT_LINES, MAX_REPORT_OUTPUT_BYTES, MAX_REPORT_WORLD_BYTES,
-    RunReport, ScriptReport, WorldReport, run_script,
+    EntityReport, ErrorReport, EventReport, MAX_REPORT_EVENTS_PER_TICK, MAX_REPORT_LINES,
+    MAX_REPORT_OUTPUT_BYTES, MAX_REPORT_TICKS, MAX_REPORT_WORLD_BYTES, RunReport, ScriptReport,
+    TickReport, WorldReport, run_script,
 };
 
 /// A scene: entities with schema-less components and optional scripts.
@@ -180,6 +183,38 @@ impl Scene {
         report(&mut world, &attached, ran, config)
     }
 
+    /// Editor types for the scene's scripts: the Lua API, with a class per
+    /// component shaped like the first value the scene gives it (a name
+    /// only in permissions is `any`).
+    ///
+    /// ```
+    /// use luabox::scene::Scene;
+    ///
+    /// let scene = Scene::parse(r#"{"entities": [{"components": {"Hp": {"now": 3, "max": 5}}}]}"#)?;
+    /// let text = scene.annotations().render();
+    /// assert!(text.contains("---@class Hp\n---@field max number\n---@field now number\n"));
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn annotations(&self) -> Annotations {
+        let mut annotations = Annotations::new();
+        for entity in &self.entities {
+            for (name, value) in &entity.components {
+                annotations.component_like(name, &value.to_value());
+            }
+        }
+        for entity in &self.entities {
+            let permitted = entity
+                .permissions
+                .read
+                .iter()
+                .chain(&entity.permissions.write);
+            for name in permitted {
+                annotations.component_like(name, &serde_json::Value::Null);
+            }
+        }
+        annotations
+    }
+
     /// A new world with the scene's entities, their scripts attached.
     fn spawn(self, engine: ScriptEngine, config: &ScriptConfig) -> (World, Vec<Attached>) {
         let mut world = World::new();
@@ -247,6 +282,7 @@ struct Ran {
     fuel: BTreeMap<ScriptId, (u64, bool)>,
     output: ReportLines,
     ticks: u64,
+    timeline: VecDeque<TickReport>,
 }
 
 /// Runs up to `ticks` ticks, stopping early once `deadline` has passed.
@@ -255,15 +291,36 @@ fn run_ticks(world: &mut World, ticks: u64, dt: f64, deadline: Option<Instant>) 
         fuel: BTreeMap::new(),
         output: ReportLines::default(),
         ticks: 0,
+        timeline: VecDeque::new(),
     };
+    // What scripts emitted in the tick before: delivered in this one.
+    let mut delivered: (Vec<EventReport>, u64) = (Vec::new(), 0);
     for _ in 0..ticks {
         let finished = ScriptRunner::tick_until(world, dt, deadline);
+        let emitted = emitted_events(world);
+        let clock = world
+            .get_resource::<ScriptClock>()
+            .copied()
+            .unwrap_or_default();
         let manager = world.resource::<ScriptManager>();
+        let mut tasks_waiting = 0;
         for id in manager.ids() {
             let (used, exact) = ran.fuel.entry(id).or_insert((0, true));
             *used += manager.fuel_used(id);
             *exact &= manager.fuel_used_exact(id);
+            tasks_waiting += u64::from(manager.tasks_waiting(id));
         }
+        if ran.timeline.len() == MAX_REPORT_TICKS {
+            ran.timeline.pop_front();
+        }
+        let (events_delivered, events_omitted) = std::mem::replace(&mut delivered, emitted);
+        ran.timeline.push_back(TickReport {
+            tick: clock.tick,
+            time: clock.time,
+            tasks_waiting,
+            events_delivered,
+            events_omitted,
+        });
         if let Some(mut console) = world.get_resource_mut::<ScriptConsole>() {
             for entry in console.drain() {
                 ran.output.push(&entry.text);
@@ -275,6 +332,28 @@ fn run_ticks(world: &mut World, ticks: u64, dt: f64, deadline: Option<Instant>) 
         ran.ticks += 1;
     }
     ran
+}
+
+/// Drains what scripts emitted in the tick: the first
+/// [`MAX_REPORT_EVENTS_PER_TICK`] as reports, and how many more.
+fn emitted_events(world: &mut World) -> (Vec<EventReport>, u64) {
+    let Some(mut emitted) = world.get_resource_mut::<EmittedEvents>() else {
+        return (Vec::new(), 0);
+    };
+    let mut listed = Vec::new();
+    let mut omitted = 0;
+    for event in emitted.drain() {
+        if listed.len() < MAX_REPORT_EVENTS_PER_TICK {
+            listed.push(EventReport {
+                name: event.name,
+                script: event.script,
+                sender: event.sender.map(Entity::to_bits),
+            });
+        } else {
+            omitted += 1;
+        }
+    }
+    (listed, omitted)
 }
 
 /// The report of a scene run.
@@ -338,5 +417,6 @@ fn report(world: &mut World, attached: &[Attached], ran: Ran, config: &ScriptCon
         ticks: Some(ran.ticks),
         world: Some(world_report(world)),
         scripts: Some(scripts),
+        timeline: Some(ran.timeline.into()),
     }
 }

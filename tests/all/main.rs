@@ -1,5 +1,6 @@
 //! luabox's integration tests: one binary, one module per topic.
 
+mod annotations;
 mod attacks;
 mod cache;
 mod determinism;

@@ -102,8 +102,17 @@ fn the_api_returns_what_luabox_run_json_prints() {
 fn the_api_runs_the_script_in_the_scene_for_the_ticks_asked() {
     let server = Server::start(&["--scene", &scene_path()]);
     let source = "function on_update() print('tick', #ecs.query('Position')) end";
-    let (status, report) = server.run(&json!({ "source": source, "ticks": 3 }).to_string());
+    let (status, report) = server.run(&json!({ "source": source, "ticks": 4 }).to_string());
     assert_eq!(status, 200, "{report}");
+    // The timeline: the spawner waits two seconds of game time (120 ticks
+    // at the preview's 1/60 s), and nothing is emitted before.
+    let timeline = report["timeline"].as_array().expect("a timeline");
+    assert_eq!(timeline.len(), 4);
+    assert!(
+        timeline.iter().all(|tick| tick["tasks_waiting"] == 1),
+        "{timeline:?}"
+    );
+    assert_eq!(timeline[3]["tick"], 4);
     assert_eq!(
         report["output"]
             .as_array()
@@ -111,7 +120,7 @@ fn the_api_runs_the_script_in_the_scene_for_the_ticks_asked() {
             .iter()
             .filter(|line| line.as_str().unwrap_or("").starts_with("tick"))
             .count(),
-        3
+        4
     );
     let names: Vec<&str> = report["world"]["entities"]
         .as_array()
@@ -130,6 +139,25 @@ fn the_api_runs_the_script_in_the_scene_for_the_ticks_asked() {
         .find(|script| script["name"] == "editor.lua")
         .expect("the editor's script is reported");
     assert_eq!(editor["status"], "ok", "{editor}");
+}
+
+#[test]
+fn the_editor_types_for_the_scene_download_as_a_file() {
+    let server = Server::start(&["--scene", &scene_path()]);
+    let mut response = ureq::get(format!("{}/api/types", server.base))
+        .call()
+        .expect("GET /api/types");
+    assert_eq!(response.status().as_u16(), 200);
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(disposition, "attachment; filename=\"luabox.d.lua\"");
+    let text = response.body_mut().read_to_string().unwrap();
+    assert!(text.starts_with("---@meta luabox\n"));
+    assert!(text.contains("---@class Position\n"), "{text}");
 }
 
 #[test]
@@ -379,6 +407,13 @@ fn the_page_runs_scripts_shows_errors_and_stays_usable() {
     // (`text` is the rendered text; the heading is upper-cased by CSS.)
     let tick = browser.script("return document.getElementById('tick').textContent");
     assert_eq!(tick, json!("after tick 2"));
+    let rows = browser.script("return document.querySelectorAll('#timeline tbody tr').length");
+    assert_eq!(rows, json!(2), "{}", browser.text("#timeline"));
+    let waiting = browser
+        .script("return document.querySelector('#timeline tbody tr td:nth-child(3)').textContent");
+    assert_eq!(waiting, json!("1"), "the spawner's task waits");
+    let types = browser.script("return document.getElementById('types').getAttribute('href')");
+    assert_eq!(types, json!("/api/types"));
 
     browser.type_into("#fuel", "50000000");
     browser.type_into(

@@ -1,0 +1,47 @@
+//! `luabox types`: editor types (LuaLS annotations) for the Lua API a script
+//! has, with a class per component of a scene.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use luabox::Annotations;
+use luabox::scene::Scene;
+
+use super::exit;
+
+#[derive(Args, Debug)]
+pub(crate) struct TypesArgs {
+    /// A scene whose components get a class each, shaped like their values.
+    #[arg(long, value_name = "SCENE.json")]
+    scene: Option<PathBuf>,
+    /// Where to write the annotations (default: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &TypesArgs) -> u8 {
+    let annotations = match args.scene.as_deref().map(Scene::load).transpose() {
+        Ok(Some(scene)) => scene.annotations(),
+        Ok(None) => Annotations::new(),
+        Err(message) => {
+            eprintln!("luabox: {message}");
+            return exit::USAGE;
+        }
+    };
+    let text = annotations.render();
+    match &args.output {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => exit::OK,
+            Err(error) => {
+                eprintln!("luabox: cannot write {}: {error}", path.display());
+                exit::USAGE
+            }
+        },
+        None => {
+            // A reader that went away (`| head`) is not an error.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            exit::OK
+        }
+    }
+}
