@@ -4,9 +4,8 @@
 //! coroutine that yields.
 mod support;
 
-use luabox::ScriptConfig;
 use luabox::ecs::ScriptRunner;
-use support::world::{ORIGIN, luabox_world, permissions};
+use support::world::{native_states, scripted_world};
 use support::{Row, Unit, interleaved, time};
 
 const SCRIPTS: usize = 1_000;
@@ -16,34 +15,9 @@ const NATIVE: &str =
     "ticker = coroutine.create(function() while true do coroutine.yield() end end)";
 
 fn main() {
-    let mut world = luabox_world();
-    for _ in 0..SCRIPTS {
-        let entity = world.spawn(ORIGIN).id();
-        let config = ScriptConfig::default();
-        let attached = ScriptRunner::attach(
-            &mut world,
-            entity,
-            "bench.lua",
-            TICKING,
-            config,
-            permissions(),
-        );
-        if let Err(error) = attached {
-            panic!("attach: {error}");
-        }
-    }
+    let mut world = scripted_world(TICKING, SCRIPTS);
     ScriptRunner::tick(&mut world, DT);
-    let tickers: Vec<(mlua::Lua, mlua::Thread)> = (0..SCRIPTS)
-        .map(|_| {
-            let lua = mlua::Lua::new();
-            let ticker = lua
-                .load(NATIVE)
-                .exec()
-                .and_then(|()| lua.globals().get::<mlua::Thread>("ticker"))
-                .unwrap_or_else(|error| panic!("native setup: {error}"));
-            (lua, ticker)
-        })
-        .collect();
+    let tickers = native_states::<mlua::Thread>(NATIVE, "ticker", SCRIPTS);
 
     let (ours, theirs) = interleaved(
         21,

@@ -5,10 +5,8 @@
 //! not called for it). Target: at most 0.3 ms more a tick.
 mod support;
 
-use bevy_ecs::world::World;
-use luabox::ScriptConfig;
 use luabox::ecs::ScriptRunner;
-use support::world::{ORIGIN, luabox_world, permissions};
+use support::world::scripted_world;
 use support::{Row, Unit, interleaved, time};
 
 const SCRIPTS: usize = 1_000;
@@ -19,31 +17,12 @@ const WAITING: &str = "function on_update(dt) end
 /// What 1,000 waiting scripts may add to a tick, in milliseconds.
 const TARGET_EXTRA_MS: f64 = 0.3;
 
-fn scripted_world(source: &str) -> World {
-    let mut world = luabox_world();
-    for _ in 0..SCRIPTS {
-        let entity = world.spawn(ORIGIN).id();
-        let config = ScriptConfig::default();
-        let attached = ScriptRunner::attach(
-            &mut world,
-            entity,
-            "bench.lua",
-            source,
-            config,
-            permissions(),
-        );
-        if let Err(error) = attached {
-            panic!("attach: {error}");
-        }
-    }
-    // The first tick runs every on_start.
-    ScriptRunner::tick(&mut world, DT);
-    world
-}
-
 fn main() {
-    let mut waiting = scripted_world(WAITING);
-    let mut idle = scripted_world(IDLE);
+    let mut waiting = scripted_world(WAITING, SCRIPTS);
+    let mut idle = scripted_world(IDLE, SCRIPTS);
+    // A tick each first, so both are past their sandboxes' first calls.
+    ScriptRunner::tick(&mut waiting, DT);
+    ScriptRunner::tick(&mut idle, DT);
     let (ours, theirs) = interleaved(
         21,
         || time(|| ScriptRunner::tick(&mut waiting, DT)),

@@ -47,6 +47,44 @@ pub fn luabox_world() -> World {
     world
 }
 
+/// [`luabox_world`] with `count` entities at the origin, each driven by its
+/// own sandbox running `source`.
+pub fn scripted_world(source: &str, count: usize) -> World {
+    let mut world = luabox_world();
+    for _ in 0..count {
+        let entity = world.spawn(ORIGIN).id();
+        let config = luabox::ScriptConfig::default();
+        let attached = luabox::ecs::ScriptRunner::attach(
+            &mut world,
+            entity,
+            "bench.lua",
+            source,
+            config,
+            permissions(),
+        );
+        if let Err(error) = attached {
+            panic!("attach: {error}");
+        }
+    }
+    world
+}
+
+/// `count` native Lua states, each having run `source`, with the global
+/// `name` (a function or a coroutine) it defined.
+pub fn native_states<T: mlua::FromLua>(source: &str, name: &str, count: usize) -> Vec<(Lua, T)> {
+    (0..count)
+        .map(|_| {
+            let lua = Lua::new();
+            let global = lua
+                .load(source)
+                .exec()
+                .and_then(|()| lua.globals().get::<T>(name))
+                .unwrap_or_else(|error| panic!("native setup: {error}"));
+            (lua, global)
+        })
+        .collect()
+}
+
 /// Reads both components, writes `Position`.
 pub fn permissions() -> Permissions {
     Permissions::default()
