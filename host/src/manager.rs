@@ -86,9 +86,10 @@ impl From<LoadFailure> for ScriptError {
 pub const MAX_KEPT_ERRORS: usize = 8;
 
 impl ManagedScript {
-    /// Records a failed call or restart: kept among the last
+    /// Records a failed call or restart, or a failure of the tick's
+    /// bookkeeping (events left undelivered): kept among the last
     /// [`MAX_KEPT_ERRORS`].
-    fn record_error(&mut self, error: ScriptError) {
+    pub(crate) fn record_error(&mut self, error: ScriptError) {
         if self.errors.len() >= MAX_KEPT_ERRORS {
             self.errors.remove(0);
             self.errors_dropped += 1;

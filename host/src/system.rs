@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::config::ScriptConfig;
 use crate::console::{ConsoleMessage, ScriptConsole};
 use crate::engine::ScriptInstance;
-use crate::error::Result;
+use crate::error::{Limit, Result, ScriptError};
 use crate::events::{self, Delivery, EmittedEvents, PendingDeliveries};
 use crate::host_state::GameClock;
 use crate::manager::{ManagedScript, ScriptId, ScriptManager};
@@ -257,6 +257,12 @@ fn run_scripts_once(
 /// One script's turn in a tick: `on_start` (first tick), `on_event` for
 /// each event it receives, its due tasks, then `on_update`. A failed
 /// callback ends the script's turn; a failed task does not.
+///
+/// The event and task calls share one call's fuel and timeout (see
+/// [`Share`]): past it, the script's remaining events this tick are not
+/// delivered (one error says how many) and its due tasks wait a tick, so no
+/// flood of events or tasks multiplies a script's per-call limits.
+/// `on_start` and `on_update` keep a call's limits each.
 fn run_script(
     script: &mut ManagedScript,
     mut lent: Box<WorldCall>,
@@ -264,34 +270,43 @@ fn run_script(
     max_violations: u32,
 ) -> Box<WorldCall> {
     let tick = input.clock.tick;
-    let start = (!script.started).then_some(Callback::Start);
-    let permissions = Arc::clone(&script.permissions);
-    let events = input
-        .events
-        .iter()
-        .filter(|event| permissions.may_receive(&event.name))
-        .map(Callback::Event);
-    for callback in start.into_iter().chain(events) {
+    if !script.started {
         let outcome;
-        (outcome, lent) = call_with_world(script, lent, |instance| callback.call(instance));
+        (outcome, lent) = call_with_world(script, lent, ScriptInstance::start);
         let output = script.instance.take_output();
         log_messages(lent.world_mut(), script, output, tick);
-        let started = matches!(callback, Callback::Start);
-        if !script.record_call(started, outcome, max_violations) {
+        if !script.record_call(true, outcome, max_violations) {
             return lent;
         }
     }
-    // Each due task is a call of its own. Together a script's tasks get one
-    // call's fuel and time a tick, and at most `Limits::tasks` resumptions
-    // (whatever the guest claims is due); the rest wait for the next tick.
-    let limits = script.instance.limits();
-    let (fuel, timeout, mut resumptions) = (limits.fuel, limits.timeout, limits.tasks);
-    let fuel_before = script.fuel_used_this_tick();
-    let began = Instant::now();
+    let share = Share::new(script);
+    let permissions = Arc::clone(&script.permissions);
+    let mut events = input
+        .events
+        .iter()
+        .filter(|event| permissions.may_receive(&event.name));
+    while let Some(event) = events.next() {
+        if let Some(limit) = share.spent(script) {
+            let undelivered = 1 + events.count();
+            script.record_error(share.refusal(script, limit, undelivered));
+            break;
+        }
+        let outcome;
+        (outcome, lent) = call_with_world(script, lent, |instance| {
+            instance.event_encoded(&event.name, &event.payload, event.sender)
+        });
+        let output = script.instance.take_output();
+        log_messages(lent.world_mut(), script, output, tick);
+        if !script.record_call(false, outcome, max_violations) {
+            return lent;
+        }
+    }
+    // Each due task is a call of its own, at most `Limits::tasks` a tick
+    // whatever the guest claims is due; the rest wait for the next tick.
+    let mut resumptions = script.instance.limits().tasks;
     while resumptions > 0
         && script.instance.has_due_task(input.clock.time)
-        && script.fuel_used_this_tick() - fuel_before < fuel
-        && began.elapsed() < timeout
+        && share.spent(script).is_none()
     {
         resumptions -= 1;
         let outcome;
@@ -318,21 +333,52 @@ fn run_script(
     lent
 }
 
-/// A script callback the system calls before the tasks.
-#[derive(Clone, Copy)]
-enum Callback<'a> {
-    Start,
-    /// An event (its payload MessagePack).
-    Event(&'a Delivery),
+/// The fuel and time a script's event and task calls share in one tick:
+/// one call's worth.
+struct Share {
+    fuel_before: u64,
+    began: Instant,
+    fuel: u64,
+    timeout: std::time::Duration,
 }
 
-impl Callback<'_> {
-    fn call(self, instance: &mut ScriptInstance) -> Result<()> {
-        match self {
-            Callback::Start => instance.start(),
-            Callback::Event(event) => {
-                instance.event_encoded(&event.name, &event.payload, event.sender)
-            }
+impl Share {
+    fn new(script: &ManagedScript) -> Self {
+        let limits = script.instance.limits();
+        Share {
+            fuel_before: script.fuel_used_this_tick(),
+            began: Instant::now(),
+            fuel: limits.fuel,
+            timeout: limits.timeout,
+        }
+    }
+
+    /// The limit the share has used up, if any.
+    fn spent(&self, script: &ManagedScript) -> Option<Limit> {
+        if script.fuel_used_this_tick() - self.fuel_before >= self.fuel {
+            Some(Limit::Fuel)
+        } else if self.began.elapsed() >= self.timeout {
+            Some(Limit::Timeout)
+        } else {
+            None
+        }
+    }
+
+    /// The error recorded for events left undelivered.
+    fn refusal(&self, script: &ManagedScript, limit: Limit, undelivered: usize) -> ScriptError {
+        let budget = match limit {
+            Limit::Fuel => format!("{} units of fuel", self.fuel),
+            _ => format!("{:?}", self.timeout),
+        };
+        ScriptError::ResourceLimitExceeded {
+            script: script.name.to_string(),
+            limit,
+            message: format!(
+                "{undelivered} event(s) not delivered this tick: the script's event and task \
+                 calls used one call's budget ({budget}) this tick"
+            ),
+            line: None,
+            traceback: None,
         }
     }
 }

@@ -355,3 +355,46 @@ fn all_scripts_together_emit_at_most_the_tick_queue_and_undrained_events_are_dro
     assert_eq!(emitted.len(), MAX_UNDRAINED_EVENTS);
     assert_eq!(emitted.dropped(), MAX_EVENTS_PER_TICK as u64);
 }
+
+#[test]
+fn a_scripts_event_calls_share_one_calls_fuel_a_tick() {
+    // Five events a tick; each on_event burns the same fuel.
+    let emitter = r#"function on_update() for i = 1, 5 do ecs.emit("ping", i) end end"#;
+    let burner = r#"
+        function on_event()
+            local x = 0
+            for step = 1, 100000 do x = x + step end
+            ecs.insert(entity, "Counter", ecs.get(entity, "Counter") + 1)
+        end
+    "#;
+    let run = |limits: luabox::Limits| {
+        let mut world = world();
+        scripted(&mut world, "emitter.lua", emitter, Permissions::default().emit(["ping"]));
+        let entity = world.spawn(Counter(0)).id();
+        let permissions = Permissions::default()
+            .receive(["ping"])
+            .read(["Counter"])
+            .write(["Counter"]);
+        let config = ScriptConfig {
+            limits,
+            ..Default::default()
+        };
+        let id = ScriptRunner::attach(&mut world, entity, "burner.lua", burner, config, permissions)
+            .unwrap();
+        ScriptRunner::tick(&mut world, 0.1);
+        ScriptRunner::tick(&mut world, 0.1);
+        let fuel = world.resource::<ScriptManager>().fuel_used(id);
+        (world, entity, id, fuel)
+    };
+    let (world, entity, id, fuel) = run(luabox::Limits::default());
+    assert_eq!(counter(&world, entity), 5, "with the default fuel all five arrive");
+    assert!(world.resource::<ScriptManager>().errors(id).is_empty());
+    let per_event = fuel / 5;
+
+    // A budget of two and a half events: three are delivered, two are not.
+    let (world, entity, id, _) = run(luabox::Limits::default().with_fuel(per_event * 5 / 2));
+    assert_eq!(counter(&world, entity), 3);
+    let (kind, message) = last_error(&world, id);
+    assert_eq!(kind, ErrorKind::Fuel);
+    assert!(message.contains("2 event(s) not delivered this tick"), "{message}");
+}
