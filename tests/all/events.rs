@@ -369,7 +369,12 @@ fn a_scripts_event_calls_share_one_calls_fuel_a_tick() {
     "#;
     let run = |limits: luabox::Limits| {
         let mut world = world();
-        scripted(&mut world, "emitter.lua", emitter, Permissions::default().emit(["ping"]));
+        scripted(
+            &mut world,
+            "emitter.lua",
+            emitter,
+            Permissions::default().emit(["ping"]),
+        );
         let entity = world.spawn(Counter(0)).id();
         let permissions = Permissions::default()
             .receive(["ping"])
@@ -379,15 +384,26 @@ fn a_scripts_event_calls_share_one_calls_fuel_a_tick() {
             limits,
             ..Default::default()
         };
-        let id = ScriptRunner::attach(&mut world, entity, "burner.lua", burner, config, permissions)
-            .unwrap();
+        let id = ScriptRunner::attach(
+            &mut world,
+            entity,
+            "burner.lua",
+            burner,
+            config,
+            permissions,
+        )
+        .unwrap();
         ScriptRunner::tick(&mut world, 0.1);
         ScriptRunner::tick(&mut world, 0.1);
         let fuel = world.resource::<ScriptManager>().fuel_used(id);
         (world, entity, id, fuel)
     };
     let (world, entity, id, fuel) = run(luabox::Limits::default());
-    assert_eq!(counter(&world, entity), 5, "with the default fuel all five arrive");
+    assert_eq!(
+        counter(&world, entity),
+        5,
+        "with the default fuel all five arrive"
+    );
     assert!(world.resource::<ScriptManager>().errors(id).is_empty());
     let per_event = fuel / 5;
 
@@ -396,5 +412,8 @@ fn a_scripts_event_calls_share_one_calls_fuel_a_tick() {
     assert_eq!(counter(&world, entity), 3);
     let (kind, message) = last_error(&world, id);
     assert_eq!(kind, ErrorKind::Fuel);
-    assert!(message.contains("2 event(s) not delivered this tick"), "{message}");
+    assert!(
+        message.contains("2 event(s) not delivered this tick"),
+        "{message}"
+    );
 }
