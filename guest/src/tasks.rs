@@ -268,6 +268,35 @@ fn settle(id: i64, status: c_int) -> (Stretch, Option<c_int>) {
     })
 }
 
+/// Settles task `id` (its thread `thread`) after a stretch ended in
+/// `status`, and describes the error it failed with, if it did.
+///
+/// # Safety
+/// `l` must be the thread that resumed `thread`.
+unsafe fn finish_stretch(
+    l: *mut lua_State,
+    thread: *mut lua_State,
+    id: i64,
+    status: c_int,
+    what: &str,
+) -> Result<(), ScriptError> {
+    match settle(id, status) {
+        (Stretch::Done, reference) => {
+            unsafe { release(l, reference) };
+            Ok(())
+        }
+        (Stretch::Failed(reference), _) => {
+            let error = if status == LUA_YIELD {
+                errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into())
+            } else {
+                unsafe { stretch_error(l, thread, status, what) }
+            };
+            unsafe { release(l, reference) };
+            Err(error)
+        }
+    }
+}
+
 /// The message for a task that yielded without `task.wait`: what Lua says
 /// for a yield outside a coroutine.
 const STRAY_YIELD: &str = "attempt to yield from outside a coroutine (a task waits with task.wait)";
@@ -306,43 +335,29 @@ pub unsafe fn run_callback(
                 .filter(|(spare, _)| *spare == thread)
                 .map(|(_, reference)| reference)
         });
-        let outcome = match (status, spare) {
-            (LUA_OK, Some(_)) => {
-                lua_settop(thread, 0);
-                Ok(())
-            }
-            (LUA_YIELD, None) => {
-                let id = with(|scheduler| scheduler.by_thread.get(&(thread as usize)).copied());
-                match id.map(|id| settle(id, status)) {
-                    Some((Stretch::Failed(reference), _)) => {
-                        release(l, reference);
-                        Err(errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into()))
-                    }
-                    Some((Stretch::Done, reference)) => {
-                        release(l, reference);
-                        Ok(())
-                    }
-                    None => Ok(()),
-                }
-            }
-            (LUA_YIELD, Some(_)) => {
-                with(|scheduler| scheduler.spare = None);
-                release(l, spare);
-                Err(errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into()))
-            }
-            _ => {
-                // The thread is dead: describe its error, then let it go.
-                let error = stretch_error(l, thread, status, what);
-                if spare.is_some() {
+        let outcome = match spare {
+            // Still the spare: the callback returned, raised, or yielded
+            // outside `task.wait`; a spare that failed is let go.
+            Some(reference) => {
+                let outcome = match status {
+                    LUA_OK => Ok(()),
+                    LUA_YIELD => Err(errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into())),
+                    _ => Err(stretch_error(l, thread, status, what)),
+                };
+                if outcome.is_ok() {
+                    lua_settop(thread, 0);
+                } else {
                     with(|scheduler| scheduler.spare = None);
-                    release(l, spare);
-                } else if let Some(id) =
-                    with(|scheduler| scheduler.by_thread.get(&(thread as usize)).copied())
-                {
-                    release(l, with(|scheduler| scheduler.remove(id)));
+                    release(l, Some(reference));
                 }
-                Err(error)
+                outcome
             }
+            // It waited, so it is a task now (a running task is never
+            // removed, only marked cancelled).
+            None => match with(|scheduler| scheduler.by_thread.get(&(thread as usize)).copied()) {
+                Some(id) => finish_stretch(l, thread, id, status, what),
+                None => Ok(()),
+            },
         };
         lua_settop(l, 0);
         report();
@@ -387,21 +402,7 @@ pub unsafe fn resume(l: *mut lua_State) -> Result<Option<bool>, ScriptError> {
         };
         let mut results = 0;
         let status = lua_resume(thread, l, arguments, &mut results);
-        let outcome = match settle(id, status) {
-            (Stretch::Done, reference) => {
-                release(l, reference);
-                Ok(())
-            }
-            (Stretch::Failed(reference), _) => {
-                let error = if status == LUA_YIELD {
-                    errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into())
-                } else {
-                    stretch_error(l, thread, status, "task")
-                };
-                release(l, reference);
-                Err(error)
-            }
-        };
+        let outcome = finish_stretch(l, thread, id, status, "task");
         lua_settop(l, 0);
         let more = with(|scheduler| scheduler.due(clock).is_some());
         report();
