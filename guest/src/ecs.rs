@@ -25,17 +25,18 @@ fn too_many_names(what: &str, count: usize) -> String {
     format!("{what}: {count} component names in one call; at most {MAX_NAMES_PER_CALL}")
 }
 
-/// Raises an ECS error with the host's message.
-unsafe fn raise_ecs(l: *mut lua_State, error: EcsError) -> c_int {
-    unsafe { raise(l, error.message) }
+/// Raises the host's refusal of `what` (`"ecs.get"`, ...) as a Lua error:
+/// `script.lua:7: ecs.get: entity 12 does not exist`.
+unsafe fn raise_ecs(l: *mut lua_State, what: &str, error: EcsError) -> c_int {
+    unsafe { raise(l, format!("{what}: {}", error.message)) }
 }
 
 /// Returns no values to Lua, or raises the host's refusal.
-unsafe fn no_results(l: *mut lua_State, outcome: Result<(), EcsError>) -> c_int {
+unsafe fn no_results(l: *mut lua_State, what: &str, outcome: Result<(), EcsError>) -> c_int {
     unsafe {
         match outcome {
             Ok(()) => 0,
-            Err(error) => raise_ecs(l, error),
+            Err(error) => raise_ecs(l, what, error),
         }
     }
 }
@@ -54,7 +55,7 @@ unsafe fn check_entity(l: *mut lua_State, index: c_int) -> u64 {
 /// `l` must be a valid Lua state running one of the `ecs` closures, and
 /// `index` a valid absolute stack index; may raise (a non-string argument,
 /// or out of memory).
-unsafe fn component(l: *mut lua_State, index: c_int) -> Result<u32, String> {
+unsafe fn component(l: *mut lua_State, what: &str, index: c_int) -> Result<u32, String> {
     unsafe {
         let mut len = 0usize;
         let data = luaL_checklstring(l, index, &mut len);
@@ -76,7 +77,7 @@ unsafe fn component(l: *mut lua_State, index: c_int) -> Result<u32, String> {
                 lua_rawset(l, names);
                 Ok(id)
             }
-            Err(error) => Err(error.message),
+            Err(error) => Err(format!("{what}: {}", error.message)),
         }
     }
 }
@@ -87,10 +88,15 @@ fn value_buffer() -> Vec<u8> {
 }
 
 /// The component numbers for the names at `first..=last`.
-unsafe fn components(l: *mut lua_State, first: c_int, last: c_int) -> Result<Vec<u32>, String> {
+unsafe fn components(
+    l: *mut lua_State,
+    what: &str,
+    first: c_int,
+    last: c_int,
+) -> Result<Vec<u32>, String> {
     let mut ids = Vec::with_capacity((last - first + 1).max(0) as usize);
     for index in first..=last {
-        ids.push(unsafe { component(l, index) }?);
+        ids.push(unsafe { component(l, what, index) }?);
     }
     Ok(ids)
 }
@@ -118,7 +124,7 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
                 lua_pop(l, 2);
                 break;
             }
-            let id = match component(l, 2) {
+            let id = match component(l, "ecs.spawn", 2) {
                 Ok(id) => id,
                 Err(message) => {
                     refusal = Some(message);
@@ -147,14 +153,14 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
                 lua_pushinteger(l, entity as lua_Integer);
                 1
             }
-            Err(error) => raise_ecs(l, error),
+            Err(error) => raise_ecs(l, "ecs.spawn", error),
         }
     }
 }
 
 /// `ecs.despawn(e)`.
 unsafe extern "C-unwind" fn despawn(l: *mut lua_State) -> c_int {
-    unsafe { no_results(l, ecs::despawn(check_entity(l, 1))) }
+    unsafe { no_results(l, "ecs.despawn", ecs::despawn(check_entity(l, 1))) }
 }
 
 /// `ecs.exists(e)` → boolean.
@@ -168,10 +174,10 @@ unsafe extern "C-unwind" fn exists(l: *mut lua_State) -> c_int {
 
 /// The entity and component arguments of `get`, `insert`, `remove`, `has`
 /// (raises for a bad entity; returns the message for a bad component).
-unsafe fn entity_and_component(l: *mut lua_State) -> Result<(u64, u32), String> {
+unsafe fn entity_and_component(l: *mut lua_State, what: &str) -> Result<(u64, u32), String> {
     unsafe {
         let entity = check_entity(l, 1);
-        Ok((entity, component(l, 2)?))
+        Ok((entity, component(l, what, 2)?))
     }
 }
 
@@ -199,7 +205,7 @@ unsafe fn push_sent(l: *mut lua_State, what: &str, bytes: Vec<u8>) -> c_int {
 /// `ecs.get(e, "Name")` → table (or other value), or nil.
 unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
     unsafe {
-        let (entity, id) = match entity_and_component(l) {
+        let (entity, id) = match entity_and_component(l, "ecs.get") {
             Ok(arguments) => arguments,
             Err(message) => return raise(l, message),
         };
@@ -209,7 +215,7 @@ unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
                 1
             }
             Ok(Some(bytes)) => push_sent(l, "ecs.get", bytes),
-            Err(error) => raise_ecs(l, error),
+            Err(error) => raise_ecs(l, "ecs.get", error),
         }
     }
 }
@@ -218,7 +224,7 @@ unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
 unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
     unsafe {
         luaL_checkany(l, 3);
-        let (entity, id) = match entity_and_component(l) {
+        let (entity, id) = match entity_and_component(l, "ecs.insert") {
             Ok(arguments) => arguments,
             Err(message) => return raise(l, message),
         };
@@ -230,7 +236,7 @@ unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
         }
         let outcome = ecs::insert(entity, id, &value);
         drop(value);
-        no_results(l, outcome)
+        no_results(l, "ecs.insert", outcome)
     }
 }
 
@@ -253,25 +259,25 @@ unsafe extern "C-unwind" fn emit(l: *mut lua_State) -> c_int {
         }
         let outcome = ecs::emit(name, &payload);
         drop(payload);
-        no_results(l, outcome)
+        no_results(l, "ecs.emit", outcome)
     }
 }
 
 /// `ecs.remove(e, "Name")`.
 unsafe extern "C-unwind" fn remove(l: *mut lua_State) -> c_int {
     unsafe {
-        let (entity, id) = match entity_and_component(l) {
+        let (entity, id) = match entity_and_component(l, "ecs.remove") {
             Ok(arguments) => arguments,
             Err(message) => return raise(l, message),
         };
-        no_results(l, ecs::remove(entity, id))
+        no_results(l, "ecs.remove", ecs::remove(entity, id))
     }
 }
 
 /// `ecs.has(e, "Name")` → boolean.
 unsafe extern "C-unwind" fn has(l: *mut lua_State) -> c_int {
     unsafe {
-        let (entity, id) = match entity_and_component(l) {
+        let (entity, id) = match entity_and_component(l, "ecs.has") {
             Ok(arguments) => arguments,
             Err(message) => return raise(l, message),
         };
@@ -280,7 +286,7 @@ unsafe extern "C-unwind" fn has(l: *mut lua_State) -> c_int {
                 lua_pushboolean(l, c_int::from(found));
                 1
             }
-            Err(error) => raise_ecs(l, error),
+            Err(error) => raise_ecs(l, "ecs.has", error),
         }
     }
 }
@@ -318,7 +324,7 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
                         drop(without);
                         return raise(l, "ecs.query: `without` must list component names".into());
                     }
-                    match component(l, lua_gettop(l)) {
+                    match component(l, "ecs.query", lua_gettop(l)) {
                         Ok(id) => without.push(id),
                         Err(message) => {
                             drop(without);
@@ -344,7 +350,7 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
                 );
             }
         }
-        let with = match components(l, 1, count) {
+        let with = match components(l, "ecs.query", 1, count) {
             Ok(ids) => ids,
             Err(message) => {
                 drop(without);
@@ -358,7 +364,7 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
                 push_entities(l, &entities);
                 1
             }
-            Err(error) => raise_ecs(l, error),
+            Err(error) => raise_ecs(l, "ecs.query", error),
         }
     }
 }
@@ -384,7 +390,7 @@ unsafe extern "C-unwind" fn each(l: *mut lua_State) -> c_int {
                 );
             }
         }
-        let ids = match components(l, 1, count) {
+        let ids = match components(l, "ecs.each", 1, count) {
             Ok(ids) => ids,
             Err(message) => return raise(l, message),
         };
@@ -392,7 +398,7 @@ unsafe extern "C-unwind" fn each(l: *mut lua_State) -> c_int {
         drop(ids);
         let cursor = match opened {
             Ok(cursor) => cursor,
-            Err(error) => return raise_ecs(l, error),
+            Err(error) => return raise_ecs(l, "ecs.each", error),
         };
         lua_pushinteger(l, lua_Integer::from(cursor));
         lua_pushinteger(l, lua_Integer::from(count));
@@ -427,7 +433,7 @@ unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
             let cursor = lua_tointeger(l, upvalue(EACH_CURSOR)) as u32;
             let page = match ecs::each_next(cursor, EACH_PAGE) {
                 Ok(page) => page,
-                Err(error) => return raise_ecs(l, error),
+                Err(error) => return raise_ecs(l, "ecs.each", error),
             };
             if page.entities.len() < EACH_PAGE as usize {
                 lua_pushboolean(l, 1);

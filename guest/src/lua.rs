@@ -18,11 +18,16 @@ pub const fn lua_upvalueindex(i: c_int) -> c_int {
     LUA_REGISTRYINDEX - i
 }
 
-/// Raises `message` as a Lua error, after dropping the Rust string.
+/// Raises `message` as a Lua error, after dropping the Rust string, with
+/// the calling Lua line in front as `luaL_error` does
+/// (`script.lua:7: ecs.get: entity 12 does not exist`).
 pub unsafe fn raise(l: *mut lua_State, message: String) -> c_int {
     unsafe {
         lua_pushlstring(l, message.as_ptr().cast(), message.len());
         drop(message);
+        luaL_where(l, 1);
+        lua_rotate(l, -2, 1);
+        lua_concat(l, 2);
         lua_error(l)
     }
 }

@@ -318,14 +318,29 @@ impl ScriptInstance {
         outcome
     }
 
-    /// Maps a Lua error; an uncaught permission refusal (the error is the
-    /// refusal's own message) becomes [`ScriptError::PermissionDenied`].
+    /// Maps a Lua error; an uncaught permission refusal (the error ends with
+    /// the refusal's own message, after the line and function that asked)
+    /// becomes [`ScriptError::PermissionDenied`].
     fn guest_error(&self, error: bindings::ScriptError) -> ScriptError {
         match from_guest(&self.name, error) {
             ScriptError::Runtime {
-                script, message, ..
-            } if self.store.data().last_denial.as_deref() == Some(message.as_str()) => {
-                ScriptError::PermissionDenied { script, message }
+                script,
+                message,
+                line,
+                traceback,
+            } if self
+                .store
+                .data()
+                .last_denial
+                .as_deref()
+                .is_some_and(|denial| message.ends_with(denial)) =>
+            {
+                ScriptError::PermissionDenied {
+                    script,
+                    message,
+                    line,
+                    traceback,
+                }
             }
             other => other,
         }

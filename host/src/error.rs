@@ -120,8 +120,13 @@ pub enum ScriptError {
     PermissionDenied {
         /// The script's name.
         script: String,
-        /// What was refused.
+        /// What was refused, after the Lua line that asked, e.g.
+        /// `mover.lua:4: ecs.insert: permission denied: mover.lua may not write Velocity`.
         message: String,
+        /// The line that asked.
+        line: Option<u32>,
+        /// Lua's traceback at the refused call.
+        traceback: Option<String>,
     },
 
     /// The script is disabled (after too many violations, or by the host)
@@ -278,7 +283,8 @@ impl ScriptError {
         match self {
             ScriptError::Syntax { line, .. }
             | ScriptError::Runtime { line, .. }
-            | ScriptError::ResourceLimitExceeded { line, .. } => *line,
+            | ScriptError::ResourceLimitExceeded { line, .. }
+            | ScriptError::PermissionDenied { line, .. } => *line,
             _ => None,
         }
     }
@@ -287,7 +293,8 @@ impl ScriptError {
     pub fn traceback(&self) -> Option<&str> {
         match self {
             ScriptError::Runtime { traceback, .. }
-            | ScriptError::ResourceLimitExceeded { traceback, .. } => traceback.as_deref(),
+            | ScriptError::ResourceLimitExceeded { traceback, .. }
+            | ScriptError::PermissionDenied { traceback, .. } => traceback.as_deref(),
             _ => None,
         }
     }

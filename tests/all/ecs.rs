@@ -686,18 +686,61 @@ fn forged_entities_never_reach_resources() {
 fn an_uncaught_refusal_ends_the_call_as_permission_denied() {
     let mut world = world();
     let target = world.spawn(Position { x: 1.0, y: 1.0 }).id();
-    let source = "function on_update() ecs.insert(entity, 'Position', {x = 2, y = 2}) end";
+    let source = "function on_update()\n  ecs.insert(entity, 'Position', {x = 2, y = 2})\nend";
     let id = attach(&mut world, target, source, Permissions::default());
     ScriptRunner::tick(&mut world, 0.0);
     let errors = manager(&world).errors(id);
+    let Some(error @ ScriptError::PermissionDenied { message, .. }) = errors.last() else {
+        panic!("{errors:?}");
+    };
+    assert_eq!(
+        message,
+        "script.lua:2: ecs.insert: permission denied: script.lua may not write Position"
+    );
+    assert_eq!(error.line(), Some(2));
     assert!(
-        matches!(errors.last(), Some(ScriptError::PermissionDenied { message, .. }) if message.contains("write Position")),
-        "{errors:?}"
+        error
+            .traceback()
+            .is_some_and(|traceback| traceback.contains("script.lua:2: in function 'on_update'")),
+        "{error:?}"
+    );
+    assert_eq!(error.kind(), luabox::ErrorKind::Permission);
+}
+
+#[test]
+fn an_ecs_error_names_the_line_and_the_function() {
+    let mut world = world();
+    let own = world.spawn_empty().id();
+    let source = "function on_update()\n\
+                    print(pcall(ecs.get, 12345, 'Position'))\n\
+                    print(select(2, pcall(function() return ecs.has(entity, 'Nope') end)))\n\
+                    ecs.get(12345, 'Position')\n\
+                  end";
+    let id = attach(&mut world, own, source, mover_permissions());
+    ScriptRunner::tick(&mut world, 0.0);
+    let printed: Vec<String> = world
+        .resource::<ScriptConsole>()
+        .messages()
+        .map(|entry| entry.text.clone())
+        .collect();
+    // Called by pcall (a C function), a refusal has no line to name.
+    assert_eq!(
+        printed[0], "false\tecs.get: entity 12345 does not exist",
+        "{printed:?}"
     );
     assert_eq!(
-        errors.last().map(ScriptError::kind),
-        Some(luabox::ErrorKind::Permission)
+        printed[1], "script.lua:3: ecs.has: no component named `Nope` is registered",
+        "{printed:?}"
     );
+    let errors = manager(&world).errors(id);
+    let Some(error @ ScriptError::Runtime { message, .. }) = errors.last() else {
+        panic!("{errors:?}");
+    };
+    assert_eq!(
+        message,
+        "script.lua:4: ecs.get: entity 12345 does not exist"
+    );
+    assert_eq!(error.line(), Some(4));
 }
 
 #[test]
@@ -822,7 +865,8 @@ fn each_skips_what_the_call_removed_and_checks_permissions() {
         .collect();
     assert_eq!(printed[0], "seen\t598");
     assert!(
-        printed[1].starts_with("false\tpermission denied: script.lua may not read Frozen"),
+        printed[1]
+            .starts_with("false\tecs.each: permission denied: script.lua may not read Frozen"),
         "{printed:?}"
     );
     assert!(

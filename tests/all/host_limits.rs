@@ -516,7 +516,8 @@ fn a_despawn_never_cascades_into_an_entity_scripts_cannot_see() {
     assert_eq!(errors(&world, id), Vec::<String>::new());
     let printed = console_text(&world);
     assert!(
-        printed[0].starts_with("false\tpermission denied: host.lua may not despawn entity")
+        printed[0]
+            .starts_with("false\tecs.despawn: permission denied: host.lua may not despawn entity")
             && printed[0].ends_with("it would also despawn entities scripts cannot see"),
         "{printed:?}"
     );
@@ -638,7 +639,8 @@ fn buffered_writes_are_capped_in_bytes_and_a_big_legitimate_value_round_trips() 
     assert_eq!(errors(&world, id), Vec::<String>::new());
     let printed = console_text(&world);
     assert!(
-        printed[0].starts_with("false\thost.lua: too many writes in one call"),
+        printed[0]
+            .starts_with("false\thost.lua:3: ecs.insert: host.lua: too many writes in one call"),
         "{printed:?}"
     );
     assert_eq!(printed[1], "true");
