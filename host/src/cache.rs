@@ -4,11 +4,14 @@
 //! about a second; loading the compiled
 //! artifact takes about a millisecond. The file name holds the guest's hash
 //! and wasmtime's compatibility hash (version and settings), so a new guest or
-//! a new wasmtime never loads a stale artifact.
+//! a new wasmtime never loads a stale artifact. Artifacts nobody loaded for
+//! [`PRUNE_AFTER`] are removed when a new one is written, so upgrades do not
+//! pile up old ones.
 
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -59,6 +62,7 @@ pub(crate) fn load_guest(
         // into the user's own cache directory, under a name that pins the
         // guest and the engine's settings; wasmtime checks the header too.
         if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
+            mark_used(&path);
             return Ok((component, GuestOrigin::Cache(path)));
         }
     }
@@ -70,7 +74,52 @@ pub(crate) fn load_guest(
     let component = unsafe { Component::deserialize(engine, &artifact) }
         .map_err(|error| engine_error("loading the compiled guest", error))?;
     let cached_to = write_atomically(&dir, &path, &artifact).then_some(path);
+    if let Some(path) = &cached_to {
+        prune(&dir, path, SystemTime::now());
+    }
     Ok((component, GuestOrigin::Compiled { cached_to }))
+}
+
+/// How long a cached artifact (another guest's or another wasmtime's) may go
+/// unloaded before a new artifact's write removes it.
+const PRUNE_AFTER: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Marks `path` as loaded now (its modification time), so pruning keeps it.
+/// Best effort: a read-only cache is still a cache.
+fn mark_used(path: &Path) {
+    if let Ok(file) = fs::File::options().append(true).open(path) {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}
+
+/// Removes, from `dir`, this crate's artifacts (`guest-*.cwasm`) and
+/// leftover temporary files (`.tmp-*`) not touched for [`PRUNE_AFTER`],
+/// except `keep`. Other files are never touched; failures are ignored (a
+/// file another process removed first, a read-only directory).
+fn prune(dir: &Path, keep: &Path, now: SystemTime) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours =
+            (name.starts_with("guest-") && name.ends_with(".cwasm")) || name.starts_with(".tmp-");
+        if !ours || path == keep {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(|metadata| metadata.is_file())
+            .and_then(|metadata| metadata.modified().ok())
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age > PRUNE_AFTER);
+        if stale {
+            let _ = fs::remove_file(&path);
+        }
+    }
 }
 
 fn compile(engine: &Engine, guest: &[u8]) -> Result<Component> {

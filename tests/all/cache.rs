@@ -50,3 +50,62 @@ fn a_corrupt_cache_file_is_replaced() {
         GuestOrigin::Cache(_)
     ));
 }
+
+fn age(path: &std::path::Path, days: u64) {
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 24 * 60 * 60);
+    std::fs::File::options()
+        .append(true)
+        .open(path)
+        .unwrap()
+        .set_modified(then)
+        .unwrap();
+}
+
+fn days_since_modified(path: &std::path::Path) -> u64 {
+    let modified = std::fs::metadata(path).unwrap().modified().unwrap();
+    modified.elapsed().unwrap_or_default().as_secs() / (24 * 60 * 60)
+}
+
+#[test]
+fn writing_an_artifact_prunes_ours_unused_for_a_month_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, days: u64| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"old").unwrap();
+        age(&path, days);
+        path
+    };
+    let old_guest = file("guest-0000-p1-0000000000000000.cwasm", 60);
+    let old_temporary = file(".tmp-1-0000000000000000", 60);
+    let recent_guest = file("guest-1111-p1-0000000000000000.cwasm", 2);
+    let foreign = file("notes.txt", 60);
+    let GuestOrigin::Compiled {
+        cached_to: Some(written),
+    } = engine_with_cache(dir.path()).guest_origin().clone()
+    else {
+        panic!("no cache file written");
+    };
+    assert!(written.is_file());
+    assert!(!old_guest.exists());
+    assert!(!old_temporary.exists());
+    assert!(recent_guest.exists());
+    assert!(foreign.exists());
+}
+
+#[test]
+fn loading_an_artifact_marks_it_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let GuestOrigin::Compiled {
+        cached_to: Some(path),
+    } = engine_with_cache(dir.path()).guest_origin().clone()
+    else {
+        panic!("no cache file written");
+    };
+    age(&path, 60);
+    assert_eq!(days_since_modified(&path), 60);
+    assert_eq!(
+        engine_with_cache(dir.path()).guest_origin(),
+        &GuestOrigin::Cache(path.clone())
+    );
+    assert_eq!(days_since_modified(&path), 0);
+}
