@@ -92,6 +92,34 @@ fn mark_used(path: &Path) {
     }
 }
 
+/// Whether `name` has the exact shape of a file this module writes: an
+/// artifact `guest-<hex>-p<n>-<16 hex>.cwasm` or a temporary
+/// `.tmp-<pid>-<16 hex>`. A shared cache directory may hold other tools'
+/// files with similar names; those are never pruned.
+fn written_by_luabox(name: &str) -> bool {
+    let hex = |part: &str, len: Option<usize>| {
+        !part.is_empty()
+            && len.is_none_or(|len| part.len() == len)
+            && part.bytes().all(|byte| byte.is_ascii_hexdigit())
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
+    if let Some(artifact) = name
+        .strip_prefix("guest-")
+        .and_then(|rest| rest.strip_suffix(".cwasm"))
+    {
+        let parts: Vec<&str> = artifact.split('-').collect();
+        return matches!(parts.as_slice(), [guest, format, engine]
+            if hex(guest, None)
+                && format.strip_prefix('p').is_some_and(digits)
+                && hex(engine, Some(16)));
+    }
+    if let Some(temporary) = name.strip_prefix(".tmp-") {
+        return matches!(temporary.split_once('-'), Some((pid, suffix))
+            if digits(pid) && hex(suffix, Some(16)));
+    }
+    false
+}
+
 /// Removes, from `dir`, this crate's artifacts (`guest-*.cwasm`) and
 /// leftover temporary files (`.tmp-*`) not touched for [`PRUNE_AFTER`],
 /// except `keep`. Other files are never touched; failures are ignored (a
@@ -104,9 +132,7 @@ fn prune(dir: &Path, keep: &Path, now: SystemTime) {
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let ours =
-            (name.starts_with("guest-") && name.ends_with(".cwasm")) || name.starts_with(".tmp-");
-        if !ours || path == keep {
+        if !written_by_luabox(&name) || path == keep {
             continue;
         }
         let stale = entry
