@@ -28,7 +28,9 @@ fn too_many_names(what: &str, count: usize) -> String {
 /// Raises the host's refusal of `what` (`"ecs.get"`, ...) as a Lua error:
 /// `script.lua:7: ecs.get: entity 12 does not exist`.
 unsafe fn raise_ecs(l: *mut lua_State, what: &str, error: EcsError) -> c_int {
-    unsafe { raise(l, format!("{what}: {}", error.message)) }
+    let message = format!("{what}: {}", error.message);
+    drop(error);
+    unsafe { raise(l, message) }
 }
 
 /// Returns no values to Lua, or raises the host's refusal.
@@ -193,10 +195,9 @@ unsafe fn push_sent(l: *mut lua_State, what: &str, bytes: Vec<u8>) -> c_int {
             }
             Err(error) => {
                 drop(bytes);
-                raise(
-                    l,
-                    format!("{what}: the host sent a malformed value: {error}"),
-                )
+                let message = format!("{what}: the host sent a malformed value: {error}");
+                drop(error);
+                raise(l, message)
             }
         }
     }
@@ -231,8 +232,8 @@ unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
         let mut value = value_buffer();
         if let Err(error) = encode_value(&mut value, l, 3) {
             drop(value);
-            let name = lossy_string(l, 2);
-            return raise(l, format!("ecs.insert: component {name}: {error}"));
+            let message = format!("ecs.insert: component {}: {error}", lossy_string(l, 2));
+            return raise(l, message);
         }
         let outcome = ecs::insert(entity, id, &value);
         drop(value);
@@ -254,8 +255,8 @@ unsafe extern "C-unwind" fn emit(l: *mut lua_State) -> c_int {
         let mut payload = value_buffer();
         if let Err(error) = encode_value(&mut payload, l, 2) {
             drop(payload);
-            let name = lossy_string(l, 1);
-            return raise(l, format!("ecs.emit: event {name}: {error}"));
+            let message = format!("ecs.emit: event {}: {error}", lossy_string(l, 1));
+            return raise(l, message);
         }
         let outcome = ecs::emit(name, &payload);
         drop(payload);
@@ -452,10 +453,10 @@ unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
                         Ok(()) => {}
                         Err(error) => {
                             drop(page);
-                            return raise(
-                                l,
-                                format!("ecs.each: the host sent a malformed value: {error}"),
-                            );
+                            let message =
+                                format!("ecs.each: the host sent a malformed value: {error}");
+                            drop(error);
+                            return raise(l, message);
                         }
                     }
                     slot += 1;

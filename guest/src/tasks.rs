@@ -356,7 +356,8 @@ pub unsafe fn run_callback(
             // removed, only marked cancelled).
             None => match with(|scheduler| scheduler.by_thread.get(&(thread as usize)).copied()) {
                 Some(id) => finish_stretch(l, thread, id, status, what),
-                None => Ok(()),
+                None if status == LUA_OK || status == LUA_YIELD => Ok(()),
+                None => Err(stretch_error(l, thread, status, what)),
             },
         };
         lua_settop(l, 0);

@@ -25,7 +25,8 @@ pub enum EcsErrorKind {
     TooManyEvents,
 }
 
-/// A refused ECS call; the guest raises `message` as a Lua error.
+/// A refused ECS call; the guest raises `message` as a Lua error after the
+/// calling line and the function (`mover.lua:7: ecs.get: ` + `message`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EcsError {
     /// What kind of refusal.

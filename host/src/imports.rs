@@ -112,7 +112,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     )?;
     ecs.func_wrap("each-open", |mut store, (components,): (WasmList<u32>,)| {
         if components.len() > MAX_NAMES_PER_CALL {
-            return refused(&mut store, too_many_names("ecs.each", components.len()));
+            return refused(&mut store, too_many_names(components.len()));
         }
         let components = numbers(&mut store, &components);
         ecs_call(store, 0, |state, work| {
@@ -156,10 +156,12 @@ fn accesses(state: &mut HostState, components: &[u32]) -> Result<Vec<Access>, Ca
     components.iter().map(|id| state.access(*id)).collect()
 }
 
-fn too_many_names(what: &str, count: usize) -> EcsError {
+/// The refusal of a list of names over the cap (the guest raises it after
+/// the function's name).
+fn too_many_names(count: usize) -> EcsError {
     EcsError::new(
         EcsErrorKind::BadValue,
-        format!("{what}: {count} component names in one call; at most {MAX_NAMES_PER_CALL}"),
+        format!("{count} component names in one call; at most {MAX_NAMES_PER_CALL}"),
     )
 }
 
@@ -228,7 +230,7 @@ fn refused<T>(store: &mut Store<'_>, error: EcsError) -> EcsResult<T> {
 
 fn spawn(mut store: Store<'_>, components: WasmList<(u32, WasmList<u8>)>) -> EcsResult<u64> {
     if components.len() > MAX_NAMES_PER_CALL {
-        return refused(&mut store, too_many_names("ecs.spawn", components.len()));
+        return refused(&mut store, too_many_names(components.len()));
     }
     let lists: Vec<(u32, WasmList<u8>)> = components
         .iter(store.as_context_mut())?
@@ -250,7 +252,7 @@ fn spawn(mut store: Store<'_>, components: WasmList<(u32, WasmList<u8>)>) -> Ecs
 fn query(mut store: Store<'_>, with: WasmList<u32>, without: WasmList<u32>) -> EcsResult<Vec<u64>> {
     let count = with.len().saturating_add(without.len());
     if count > MAX_NAMES_PER_CALL {
-        return refused(&mut store, too_many_names("ecs.query", count));
+        return refused(&mut store, too_many_names(count));
     }
     let with = numbers(&mut store, &with);
     let without = numbers(&mut store, &without);

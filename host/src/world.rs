@@ -282,9 +282,9 @@ impl WorldCall {
             return Err(EcsError::new(
                 EcsErrorKind::TooManyWrites,
                 format!(
-                    "{}: too many writes in one call: they would hold more than {} bytes \
+                    "too many writes in one call: they would hold more than {} bytes \
                      (Limits::write_bytes)",
-                    self.script, self.max_held_bytes
+                    self.max_held_bytes
                 ),
             ));
         }
@@ -299,8 +299,7 @@ impl WorldCall {
             EcsError::new(
                 EcsErrorKind::BadValue,
                 format!(
-                    "{}: bad value for component {}: {detail}",
-                    self.script,
+                    "bad value for component {}: {detail}",
                     self.registry.name(index)
                 ),
             )
@@ -553,12 +552,7 @@ impl WorldCall {
         if !self.permissions.may_emit(&name) {
             return Err(self.denied(format!("emit {}", quoted(&name))).into());
         }
-        let bad = |detail: String| {
-            EcsError::new(
-                EcsErrorKind::BadValue,
-                format!("{}: ecs.emit: {detail}", self.script),
-            )
-        };
+        let bad = |detail: String| EcsError::new(EcsErrorKind::BadValue, detail);
         if name.len() > MAX_EVENT_NAME_BYTES {
             return Err(bad(format!(
                 "the event name is {} bytes; at most {MAX_EVENT_NAME_BYTES}",
@@ -580,9 +574,8 @@ impl WorldCall {
             return Err(EcsError::new(
                 EcsErrorKind::TooManyEvents,
                 format!(
-                    "{}: ecs.emit: too many events this tick (at most \
-                     {MAX_EVENTS_PER_SCRIPT_TICK} a script, {MAX_EVENTS_PER_TICK} in all)",
-                    self.script
+                    "too many events this tick (at most {MAX_EVENTS_PER_SCRIPT_TICK} a script, \
+                     {MAX_EVENTS_PER_TICK} in all)"
                 ),
             )
             .into());
