@@ -144,6 +144,7 @@ lint: guest
 	$(CARGO) clippy --release -p luabox -p luabox-cli -p luabox-componentize --all-targets --features luabox/bevy -- -D warnings
 	$(CARGO) clippy --release -p luabox --features fuzzing --lib -- -D warnings
 	RUSTFLAGS="$(GUEST_RUSTFLAGS)" $(CARGO) clippy --release --target $(GUEST_TARGET) -p luabox-guest -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release -p luabox --no-deps --features bevy
 
 fmt:
 	$(CARGO) fmt --all

@@ -393,6 +393,11 @@ impl ScriptInstance {
     /// Calls the script's `on_update(dt)`, if it defines one: the cheapest
     /// call into a sandbox (no name or encoded arguments cross).
     ///
+    /// Tasks (`task.wait`, `task.delay`) resume only when a
+    /// [`ScriptRunner`](crate::ecs::ScriptRunner) drives the script: called
+    /// here, a callback that waits stays waiting
+    /// ([`ScriptInstance::tasks_waiting`] counts it).
+    ///
     /// # Errors
     /// As [`ScriptInstance::run`].
     pub fn update(&mut self, dt: f64) -> Result<()> {

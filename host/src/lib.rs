@@ -67,20 +67,21 @@ pub use error::{
 };
 pub use json_text::JsonText;
 
-/// Scripts in a bevy `World`: one sandbox per scripted entity, the world
-/// reached through `ecs.*` under each script's [`Permissions`], every call a
-/// transaction.
-///
-/// - [`ScriptManager`] (a resource) owns the scripts: loads, reloads,
-///   unloads, disables and enables them, and keeps their sources and
-///   records.
-/// - [`ScriptRunner`] is the only code that touches the world on the
-///   scripts' behalf: [`ScriptRunner::attach`] a script to an entity,
-///   [`ScriptRunner::tick`] the world (or add [`run_scripts`] to a
-///   schedule, or [`LuaboxPlugin`] to an `App` with the `bevy` feature).
-/// - [`ComponentRegistry`] (a resource) names the components scripts may
-///   use; [`ScriptConsole`] (a resource) collects what they print.
 pub mod ecs {
+    //! Scripts in a bevy `World`: one sandbox per scripted entity, the world
+    //! reached through `ecs.*` under each script's [`Permissions`], every call a
+    //! transaction.
+    //!
+    //! - [`ScriptManager`] (a resource) owns the scripts: loads, reloads,
+    //!   unloads, disables and enables them, and keeps their sources and
+    //!   records.
+    //! - [`ScriptRunner`] is the only code that touches the world on the
+    //!   scripts' behalf: [`ScriptRunner::attach`] a script to an entity,
+    //!   [`ScriptRunner::tick`] the world (or add [`run_scripts`] to a
+    //!   schedule, or `LuaboxPlugin` to an `App` with the `bevy` feature).
+    //! - [`ComponentRegistry`] (a resource) names the components scripts may
+    //!   use; [`ScriptConsole`] (a resource) collects what they print.
+
     pub use crate::console::{LogEntry, ScriptConsole};
     pub use crate::events::{
         EmittedEvent, EmittedEvents, MAX_EVENT_NAME_BYTES, MAX_EVENT_PAYLOAD_BYTES,

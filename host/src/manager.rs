@@ -148,7 +148,7 @@ impl ManagedScript {
 
 /// Owns the scripts: loads, reloads (hot reload), unloads, disables and
 /// enables them, and keeps their sources. Lives in the world as a resource;
-/// the [`ScriptRunner`](crate::ScriptRunner) runs what it holds.
+/// the [`ScriptRunner`](crate::ecs::ScriptRunner) runs what it holds.
 ///
 /// ```
 /// use luabox::{ScriptConfig, ScriptEngine};
