@@ -10,6 +10,17 @@ fn engine_with_cache(dir: &std::path::Path) -> ScriptEngine {
     .unwrap()
 }
 
+/// Starts an engine that must compile the guest into `dir`; the file written.
+fn compile_into(dir: &std::path::Path) -> std::path::PathBuf {
+    let GuestOrigin::Compiled {
+        cached_to: Some(path),
+    } = engine_with_cache(dir).guest_origin().clone()
+    else {
+        panic!("no cache file written");
+    };
+    path
+}
+
 #[test]
 fn a_second_engine_loads_the_guest_from_the_cache() {
     let dir = tempfile::tempdir().unwrap();
@@ -32,12 +43,7 @@ fn a_second_engine_loads_the_guest_from_the_cache() {
 #[test]
 fn a_corrupt_cache_file_is_replaced() {
     let dir = tempfile::tempdir().unwrap();
-    let GuestOrigin::Compiled {
-        cached_to: Some(path),
-    } = engine_with_cache(dir.path()).guest_origin().clone()
-    else {
-        panic!("no cache file written");
-    };
+    let path = compile_into(dir.path());
     std::fs::write(&path, b"not a compiled component").unwrap();
     let engine = engine_with_cache(dir.path());
     assert!(matches!(
@@ -83,12 +89,7 @@ fn writing_an_artifact_prunes_ours_unused_for_a_month_and_nothing_else() {
         file("guest-book.cwasm", 60),
         file(".tmp-editor-swap", 60),
     ];
-    let GuestOrigin::Compiled {
-        cached_to: Some(written),
-    } = engine_with_cache(dir.path()).guest_origin().clone()
-    else {
-        panic!("no cache file written");
-    };
+    let written = compile_into(dir.path());
     assert!(written.is_file());
     assert!(!old_guest.exists());
     assert!(!old_temporary.exists());
@@ -101,12 +102,7 @@ fn writing_an_artifact_prunes_ours_unused_for_a_month_and_nothing_else() {
 #[test]
 fn loading_an_artifact_marks_it_used() {
     let dir = tempfile::tempdir().unwrap();
-    let GuestOrigin::Compiled {
-        cached_to: Some(path),
-    } = engine_with_cache(dir.path()).guest_origin().clone()
-    else {
-        panic!("no cache file written");
-    };
+    let path = compile_into(dir.path());
     age(&path, 60);
     assert_eq!(days_since_modified(&path), 60);
     assert_eq!(
