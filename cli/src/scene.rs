@@ -51,6 +51,10 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
                 shown(&script.name, args.raw)
             );
         }
+        if let Some(reason) = &script.disabled {
+            let line = format!("disabled: {}: {reason}", script.name);
+            write_lines(&mut stderr, [line.as_str()], args.raw);
+        }
     }
     if let Some(error) = &report.error {
         let _ = writeln!(stderr, "luabox: {}", error.message);

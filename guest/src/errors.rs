@@ -74,9 +74,16 @@ pub unsafe fn describe(l: *mut lua_State, status: c_int, index: c_int, chunk: &s
     unsafe {
         let message = error_text(l, index);
         let traceback = take_traceback(l);
+        // A message without a position (`error(msg, 0)`, a table raised):
+        // the line of the first Lua function in the traceback.
+        let line = line_of(&message, chunk).or_else(|| {
+            traceback
+                .as_deref()
+                .and_then(|traceback| first_lua_line(traceback, chunk))
+        });
         ScriptError {
             kind: classify(status, &message),
-            line: line_of(&message, chunk),
+            line,
             message,
             traceback,
         }
@@ -118,6 +125,17 @@ fn line_of(message: &str, chunk: &str) -> Option<u32> {
     message
         .match_indices(':')
         .find_map(|(at, _)| digits_then_colon(&message[at + 1..]))
+}
+
+/// The line of a traceback's first frame in Lua code (frames in C, such as
+/// `[C]: in function 'error'`, have none).
+fn first_lua_line(traceback: &str, chunk: &str) -> Option<u32> {
+    traceback
+        .lines()
+        .skip(1)
+        .map(str::trim_start)
+        .filter(|frame| !frame.starts_with("[C]"))
+        .find_map(|frame| line_of(frame, chunk))
 }
 
 /// `tostring` of the error object, made under `lua_pcall`.

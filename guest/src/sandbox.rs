@@ -430,6 +430,9 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
             }
         }
 
+        if chosen.contains(Libraries::COROUTINE) {
+            crate::tasks::guard_coroutine_library(l);
+        }
         for name in [c"dofile", c"loadfile"] {
             lua_pushnil(l);
             lua_setglobal(l, name.as_ptr());

@@ -16,13 +16,13 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::ffi::c_int;
+use std::ffi::{CStr, c_int};
 
 use mlua_sys::*;
 
 use crate::errors;
 use crate::exports::luabox::sandbox::script::{ErrorKind, ScriptError};
-use crate::lua::{LUA_REGISTRYINDEX, raise};
+use crate::lua::{LUA_REGISTRYINDEX, lua_upvalueindex, raise};
 use crate::luabox::sandbox::tasks::{self, Clock};
 
 /// Float rounding in the sum of `dt` never costs a tick: a wait is over when
@@ -287,7 +287,7 @@ unsafe fn finish_stretch(
         }
         (Stretch::Failed(reference), _) => {
             let error = if status == LUA_YIELD {
-                errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into())
+                unsafe { stray_yield(l, thread, what) }
             } else {
                 unsafe { stretch_error(l, thread, status, what) }
             };
@@ -299,7 +299,37 @@ unsafe fn finish_stretch(
 
 /// The message for a task that yielded without `task.wait`: what Lua says
 /// for a yield outside a coroutine.
-const STRAY_YIELD: &str = "attempt to yield from outside a coroutine (a task waits with task.wait)";
+const STRAY_YIELD: &str = "coroutine.yield outside a coroutine of the script's own: a task \
+                           cannot yield to the host (it waits with task.wait)";
+
+/// The error for a task (or callback) `thread` that yielded outside
+/// `task.wait`: the line that yielded, then [`STRAY_YIELD`], with the
+/// thread's traceback.
+///
+/// # Safety
+/// `l` must be the thread that resumed `thread`, which is suspended.
+unsafe fn stray_yield(l: *mut lua_State, thread: *mut lua_State, what: &str) -> ScriptError {
+    unsafe {
+        if lua_checkstack(l, 4) == 0 {
+            return errors::guest_error(ErrorKind::Memory, "not enough memory".into());
+        }
+        errors::save_traceback_of(l, thread);
+        // Level 0 is `coroutine.yield` itself; level 1 called it.
+        let mut frame: lua_Debug = std::mem::zeroed();
+        let message = if lua_getstack(thread, 1, &mut frame) != 0
+            && lua_getinfo(thread, c"Sl".as_ptr(), &mut frame) != 0
+            && frame.currentline > 0
+        {
+            let source = CStr::from_ptr(frame.short_src.as_ptr()).to_string_lossy();
+            format!("{source}:{}: {STRAY_YIELD}", frame.currentline)
+        } else {
+            STRAY_YIELD.to_string()
+        };
+        lua_pushlstring(l, message.as_ptr().cast(), message.len());
+        drop(message);
+        errors::describe(l, LUA_ERRRUN, lua_gettop(l), what)
+    }
+}
 
 /// Runs a callback as a task: `push` pushes the function and its arguments
 /// on `l` and returns how many arguments. A callback that waits becomes a
@@ -341,7 +371,7 @@ pub unsafe fn run_callback(
             Some(reference) => {
                 let outcome = match status {
                     LUA_OK => Ok(()),
-                    LUA_YIELD => Err(errors::guest_error(ErrorKind::Runtime, STRAY_YIELD.into())),
+                    LUA_YIELD => Err(stray_yield(l, thread, what)),
                     _ => Err(stretch_error(l, thread, status, what)),
                 };
                 if outcome.is_ok() {
@@ -363,6 +393,62 @@ pub unsafe fn run_callback(
         lua_settop(l, 0);
         report();
         outcome
+    }
+}
+
+/// Wraps `coroutine.resume` and `coroutine.close` so they refuse a task's
+/// thread (which `coroutine.running()` hands out): a task resumes when its
+/// wait is over and stops with `task.cancel`, so a script can neither cut
+/// a wait short nor leave the scheduler a dead thread.
+///
+/// # Safety
+/// `l` must be the sandbox's main Lua state, with the coroutine library
+/// open (or absent) and no script run yet.
+pub unsafe fn guard_coroutine_library(l: *mut lua_State) {
+    unsafe {
+        if lua_getglobal(l, c"coroutine".as_ptr()) == LUA_TTABLE {
+            let guards: [(&CStr, lua_CFunction); 2] =
+                [(c"resume", guarded_resume), (c"close", guarded_close)];
+            for (name, guard) in guards {
+                lua_getfield(l, -1, name.as_ptr());
+                lua_pushcclosure(l, guard, 1);
+                lua_setfield(l, -2, name.as_ptr());
+            }
+        }
+        lua_pop(l, 1);
+    }
+}
+
+/// `coroutine.resume(co, ...)`, refusing a task's thread.
+unsafe extern "C-unwind" fn guarded_resume(l: *mut lua_State) -> c_int {
+    unsafe {
+        call_unless_task(
+            l,
+            "coroutine.resume: a task resumes when its wait is over, not by coroutine.resume",
+        )
+    }
+}
+
+/// `coroutine.close(co)`, refusing a task's thread.
+unsafe extern "C-unwind" fn guarded_close(l: *mut lua_State) -> c_int {
+    unsafe { call_unless_task(l, "coroutine.close: a task stops with task.cancel") }
+}
+
+/// Raises `refusal` when argument 1 is a task's thread, else calls the
+/// library's own function (upvalue 1) with the arguments.
+unsafe fn call_unless_task(l: *mut lua_State, refusal: &'static str) -> c_int {
+    unsafe {
+        let thread = lua_tothread(l, 1);
+        if !thread.is_null()
+            && with(|scheduler| scheduler.by_thread.contains_key(&(thread as usize)))
+        {
+            return raise(l, refusal.to_string());
+        }
+        let arguments = lua_gettop(l);
+        lua_pushvalue(l, lua_upvalueindex(1));
+        lua_rotate(l, 1, 1);
+        lua_call(l, arguments, LUA_MULTRET);
+        lua_gettop(l)
     }
 }
 

@@ -98,24 +98,16 @@ impl ManagedScript {
         self.status = ScriptStatus::Failed;
     }
 
-    /// Records how a call went: its outcome (`started` when it was the
-    /// script's `on_start`), the permission refusals it made, and the fuel
-    /// it used; the script is disabled once its refusals reach
-    /// `max_violations`. Returns whether the script may go on this tick.
-    pub(crate) fn record_call(
-        &mut self,
-        started: bool,
-        outcome: Result<()>,
-        max_violations: u32,
-    ) -> bool {
+    /// Records how a call went: its outcome, the permission refusals it
+    /// made, and the fuel it used; the script is disabled once its refusals
+    /// reach `max_violations`. Returns whether the script may go on this
+    /// tick: not once it is disabled or its sandbox ended (a trap); a call
+    /// that failed otherwise is recorded and the script's turn goes on.
+    pub(crate) fn record_call(&mut self, outcome: Result<()>, max_violations: u32) -> bool {
         self.fuel_used += self.instance.fuel_used();
         self.fuel_exact &= self.instance.fuel_used_exact();
-        let succeeded = outcome.is_ok();
         match outcome {
-            Ok(()) => {
-                self.started |= started;
-                self.status = ScriptStatus::Active;
-            }
+            Ok(()) => self.status = ScriptStatus::Active,
             Err(error) => self.record_error(error),
         }
         self.violations += self.instance.take_violations();
@@ -127,7 +119,7 @@ impl ManagedScript {
                 ),
             };
         }
-        succeeded && !self.is_disabled()
+        !self.is_disabled() && self.instance.terminated().is_none()
     }
 
     /// The fuel the script used so far this tick.

@@ -83,7 +83,10 @@ pub struct TickReport {
     /// Tasks waiting after it, all scripts together.
     pub tasks_waiting: u64,
     /// The events delivered in it (those scripts emitted in the tick
-    /// before), in order: the first [`MAX_REPORT_EVENTS_PER_TICK`].
+    /// before), in order: the first [`MAX_REPORT_EVENTS_PER_TICK`]. Each
+    /// went to every script that receives it, except a script past its
+    /// tick's share of fuel and time (its error counts what it missed) or
+    /// one disabled or ended meanwhile.
     pub events_delivered: Vec<EventReport>,
     /// Events delivered but not listed.
     pub events_omitted: u64,
@@ -154,6 +157,10 @@ pub struct ScriptReport {
     pub entity: u64,
     /// `"ok"`, `"error"` or `"disabled"`.
     pub status: &'static str,
+    /// Why it was disabled, when it was (e.g. `3 permission violations (the
+    /// limit is 3)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<String>,
     /// Its last errors, oldest first (see [`MAX_KEPT_ERRORS`](crate::ecs::MAX_KEPT_ERRORS)).
     pub errors: Vec<ErrorReport>,
     /// Errors older than those, not kept.

@@ -373,6 +373,10 @@ fn report(world: &mut World, attached: &[Attached], ran: Ran, config: &ScriptCon
                     _ if !manager.errors(*id).is_empty() => "error",
                     _ => "ok",
                 },
+                disabled: match manager.status(*id) {
+                    Some(ScriptStatus::Disabled { reason }) => Some(reason.clone()),
+                    _ => None,
+                },
                 errors: manager.errors(*id).iter().map(ErrorReport::from).collect(),
                 errors_dropped: manager.errors_dropped(*id),
                 fuel_used: ran.fuel.get(id).map_or(0, |(used, _)| *used),
@@ -382,6 +386,7 @@ fn report(world: &mut World, attached: &[Attached], ran: Ran, config: &ScriptCon
                 name: script.name.clone(),
                 entity: script.entity.to_bits(),
                 status: "error",
+                disabled: None,
                 errors: vec![ErrorReport::from(error)],
                 errors_dropped: 0,
                 // A load that ran out of fuel used all of it; the fuel of a

@@ -254,9 +254,11 @@ fn run_scripts_once(
     (true, lent)
 }
 
-/// One script's turn in a tick: `on_start` (first tick), `on_event` for
-/// each event it receives, its due tasks, then `on_update`. A failed
-/// callback ends the script's turn; a failed task does not.
+/// One script's turn in a tick: `on_start` (once per sandbox: a failed one
+/// is reported, not retried), `on_event` for each event it receives, its
+/// due tasks, then `on_update`. A failed callback or task is recorded and
+/// the turn goes on; a trap (the sandbox ended) or the script's disabling
+/// ends it.
 ///
 /// The event and task calls share one call's fuel and timeout (see
 /// [`Share`]): past it, the script's remaining events this tick are not
@@ -271,11 +273,12 @@ fn run_script(
 ) -> Box<WorldCall> {
     let tick = input.clock.tick;
     if !script.started {
+        script.started = true;
         let outcome;
         (outcome, lent) = call_with_world(script, lent, ScriptInstance::start);
         let output = script.instance.take_output();
         log_messages(lent.world_mut(), script, output, tick);
-        if !script.record_call(true, outcome, max_violations) {
+        if !script.record_call(outcome, max_violations) {
             return lent;
         }
     }
@@ -297,7 +300,7 @@ fn run_script(
         });
         let output = script.instance.take_output();
         log_messages(lent.world_mut(), script, output, tick);
-        if !script.record_call(false, outcome, max_violations) {
+        if !script.record_call(outcome, max_violations) {
             return lent;
         }
     }
@@ -317,8 +320,7 @@ fn run_script(
             Ok(resumed) => (Ok(()), resumed == Some(true)),
             Err(error) => (Err(error), true),
         };
-        script.record_call(false, outcome, max_violations);
-        if script.is_disabled() || script.instance.terminated().is_some() {
+        if !script.record_call(outcome, max_violations) {
             return lent;
         }
         if !more {
@@ -329,7 +331,7 @@ fn run_script(
     (outcome, lent) = call_with_world(script, lent, |instance| instance.update(input.dt));
     let output = script.instance.take_output();
     log_messages(lent.world_mut(), script, output, tick);
-    script.record_call(false, outcome, max_violations);
+    script.record_call(outcome, max_violations);
     lent
 }
 

@@ -55,7 +55,15 @@ fn a_runtime_error_names_its_line_and_has_a_traceback() {
 fn an_error_with_a_table_value_is_described_by_its_type() {
     let outcome = run("error({code = 42})");
     assert_eq!(outcome.error().message(), "(error object is a table value)");
-    assert_eq!(outcome.error().line(), None);
+    // The message names no line; the traceback's first Lua frame does.
+    assert_eq!(outcome.error().line(), Some(1));
+}
+
+#[test]
+fn an_error_without_a_position_takes_its_line_from_the_traceback() {
+    let outcome = run("local x = 1\n\nerror('no position', 0)");
+    assert_eq!(outcome.error().message(), "no position");
+    assert_eq!(outcome.error().line(), Some(3));
 }
 
 #[test]

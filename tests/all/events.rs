@@ -417,3 +417,33 @@ fn a_scripts_event_calls_share_one_calls_fuel_a_tick() {
         "{message}"
     );
 }
+
+#[test]
+fn an_on_event_error_is_reported_and_the_other_events_and_on_update_go_on() {
+    let mut world = world();
+    let source = r#"
+        local heard = {}
+        function on_event(name, payload)
+            if payload == 2 then error("bad event " .. payload) end
+            heard[#heard + 1] = payload
+        end
+        function on_update()
+            ecs.insert(entity, "Report", heard)
+        end
+    "#;
+    let (entity, id) = scripted_with_id(
+        &mut world,
+        "listener.lua",
+        source,
+        Permissions::default().receive(["n"]),
+    );
+    world
+        .get_resource_or_insert_with(ScriptEvents::default)
+        .0
+        .extend((1..=4).map(|n| ("n".to_string(), json!(n))));
+    ScriptRunner::tick(&mut world, 0.1);
+    assert_eq!(report(&world, entity), json!([1, 3, 4]));
+    let (kind, message) = last_error(&world, id);
+    assert_eq!(kind, ErrorKind::Runtime);
+    assert!(message.contains("listener.lua:4: bad event 2"), "{message}");
+}

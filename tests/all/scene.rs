@@ -38,6 +38,19 @@ fn an_inline_scene_runs_and_reports_world_scripts_and_output() {
         ("a.lua", "ok")
     );
     assert_eq!(scripts[1].errors[0].kind, luabox::ErrorKind::Permission);
+    // Three refusals disable b; the report says why.
+    assert_eq!(scripts[1].status, "disabled");
+    assert_eq!(
+        scripts[1].disabled.as_deref(),
+        Some("3 permission violations (the limit is 3)")
+    );
+    assert_eq!(scripts[0].disabled, None);
+    let json = serde_json::to_value(&scripts).expect("json");
+    assert_eq!(
+        json[1]["disabled"],
+        "3 permission violations (the limit is 3)"
+    );
+    assert!(json[0].get("disabled").is_none(), "{json}");
 }
 
 #[test]

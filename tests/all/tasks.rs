@@ -332,7 +332,7 @@ fn only_a_task_can_wait() {
         end
     "#;
     let (entity, _) = scripted(&mut world, source);
-    let (_, yielder) = scripted(&mut world, "function on_update() coroutine.yield() end");
+    let (_, yielder) = scripted(&mut world, "function on_update()\n  coroutine.yield()\nend");
     ScriptRunner::tick(&mut world, 0.1);
     let refusal = report(&world, entity);
     let refusal = refusal.as_str().unwrap_or_default();
@@ -340,11 +340,99 @@ fn only_a_task_can_wait() {
         refusal.contains("cannot wait inside a function called from C"),
         "{refusal}"
     );
-    let error = errors(&world, yielder).last().unwrap().to_string();
+    let error = errors(&world, yielder).last().unwrap();
     assert!(
-        error.contains("attempt to yield from outside a coroutine"),
+        error
+            .message()
+            .starts_with("tasks.lua:2: coroutine.yield outside a coroutine of the script's own"),
         "{error}"
     );
+    assert_eq!(error.line(), Some(2));
+    assert!(
+        error
+            .traceback()
+            .is_some_and(|traceback| traceback.contains("tasks.lua:2: in function")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_tasks_thread_cannot_be_resumed_or_closed_by_the_script() {
+    let mut world = world();
+    // `coroutine.running()` in a task is its thread: another task may hold
+    // it, but neither cut its wait short nor kill it under the scheduler.
+    let source = r#"
+        local waiting
+        function on_start()
+            task.spawn(function()
+                waiting = coroutine.running()
+                local passed = task.wait(0.3)
+                ecs.insert(entity, "Counter", type(passed) == "number" and passed > 0.29 and 1 or -1)
+            end)
+            task.spawn(function()
+                task.wait()
+                local resumed = {pcall(coroutine.resume, waiting, "forged")}
+                local closed = {pcall(coroutine.close, waiting)}
+                ecs.insert(entity, "Report", {resumed[2], closed[2], coroutine.status(waiting)})
+            end)
+        end
+    "#;
+    let (entity, id) = scripted(&mut world, source);
+    ScriptRunner::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
+    assert_eq!(
+        report(&world, entity),
+        json!([
+            "coroutine.resume: a task resumes when its wait is over, not by coroutine.resume",
+            "coroutine.close: a task stops with task.cancel",
+            "suspended"
+        ])
+    );
+    assert_eq!(counter(&world, entity), 0, "the wait was not cut short");
+    ScriptRunner::tick(&mut world, 0.1);
+    ScriptRunner::tick(&mut world, 0.1);
+    assert_eq!(counter(&world, entity), 1);
+    assert!(errors(&world, id).is_empty(), "{:?}", errors(&world, id));
+    // The script's own coroutines resume and close as in Lua.
+    let source = r#"
+        function on_update()
+            local co = coroutine.create(function(a) local b = coroutine.yield(a + 1) return b * 2 end)
+            local _, first = coroutine.resume(co, 1)
+            local _, second = coroutine.resume(co, 5)
+            local idle = coroutine.create(function() coroutine.yield() end)
+            coroutine.resume(idle)
+            ecs.insert(entity, "Report", {first, second, coroutine.close(idle), coroutine.status(idle)})
+        end
+    "#;
+    let (entity, id) = scripted(&mut world, source);
+    ScriptRunner::tick(&mut world, 0.1);
+    assert_eq!(report(&world, entity), json!([2, 10, true, "dead"]));
+    assert!(errors(&world, id).is_empty(), "{:?}", errors(&world, id));
+}
+
+#[test]
+fn a_failed_on_start_is_reported_once_and_the_script_goes_on() {
+    let mut world = world();
+    let source = r#"
+        local updates = 0
+        function on_start()
+            task.spawn(function() task.wait() ecs.insert(entity, "Report", "task ran") end)
+            error("no start")
+        end
+        function on_update()
+            updates = updates + 1
+            ecs.insert(entity, "Counter", updates)
+        end
+    "#;
+    let (entity, id) = scripted(&mut world, source);
+    let seen = counters(&mut world, entity, 3, 0.1);
+    assert_eq!(seen, [1, 2, 3], "on_update runs from the first tick");
+    let errors = errors(&world, id);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].message().contains("no start"), "{errors:?}");
+    // on_start's failed call rolled back; the task it spawned was part of
+    // its state, not of the world, and runs.
+    assert_eq!(report(&world, entity), json!("task ran"));
 }
 
 #[test]
