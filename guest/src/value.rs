@@ -5,8 +5,11 @@
 //! Encoding reads tables raw (no metamethods run), so it cannot call back into
 //! the script. A table whose keys are exactly 1..n is an array, any other a
 //! map: string and integer keys stay as they are, other keys become text
-//! (`"1.5"`, `"true"`, `"<table>"`); functions, threads and userdata become
-//! the text `"<function>"` and so on; NaN and infinities become nil. A table
+//! (`"1.5"`, `"true"`, `"<table>"`); NaN and infinities become nil. In a
+//! result (what a run returns, for display) functions, threads and userdata
+//! become the text `"<function>"` and so on; in data for the world (component
+//! values, spawns, event payloads) they are refused with
+//! [`EncodeError::NotData`], so nothing is stored as a placeholder. A table
 //! that contains itself (a cycle) or nests deeper than [`MAX_DEPTH`] is
 //! refused with an [`EncodeError`] the moment the encoder reaches it, so no
 //! path can be made to walk a cycle.
@@ -32,6 +35,9 @@ pub enum EncodeError {
     Cycle,
     /// Tables nest deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// A value of this type (`"function"`, `"thread"`, `"userdata"`) in
+    /// data for the world.
+    NotData(&'static str),
 }
 
 impl fmt::Display for EncodeError {
@@ -44,12 +50,29 @@ impl fmt::Display for EncodeError {
                     "tables nested more than {MAX_DEPTH} deep cannot be encoded"
                 )
             }
+            EncodeError::NotData(kind) => write!(
+                f,
+                "a {kind} is not data (values are nil, booleans, numbers, strings and tables)"
+            ),
         }
     }
 }
 
-/// The tables on the way from the value being encoded to the current one.
-type Path = Vec<*const c_void>;
+/// One encoding's walk: the tables on the way from the value being encoded
+/// to the current one, and whether values that are not data are refused.
+struct Walk {
+    path: Vec<*const c_void>,
+    data_only: bool,
+}
+
+impl Walk {
+    fn new(data_only: bool) -> Self {
+        Walk {
+            path: Vec::new(),
+            data_only,
+        }
+    }
+}
 
 /// Encodes stack slots `first..=last`: nil for none, the value for one, an
 /// array for several.
@@ -62,15 +85,15 @@ pub unsafe fn encode_results(
     last: c_int,
 ) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(64);
-    let mut path = Path::new();
+    let mut walk = Walk::new(false);
     unsafe {
         match last - first {
             -1 => write_nil(&mut out),
-            0 => write_value(&mut out, l, first, &mut path)?,
+            0 => write_value(&mut out, l, first, &mut walk)?,
             count => {
                 let _ = encode::write_array_len(&mut out, (count + 1) as u32);
                 for index in first..=last {
-                    write_value(&mut out, l, index, &mut path)?;
+                    write_value(&mut out, l, index, &mut walk)?;
                 }
             }
         }
@@ -78,7 +101,8 @@ pub unsafe fn encode_results(
     Ok(out)
 }
 
-/// The value at `index` as MessagePack, appended to `out`.
+/// The value at `index` as MessagePack data for the world, appended to
+/// `out`: functions, threads and userdata are refused.
 ///
 /// # Safety
 /// `l` must be a valid Lua state and `index` a valid stack index.
@@ -87,7 +111,7 @@ pub unsafe fn encode_value(
     l: *mut lua_State,
     index: c_int,
 ) -> Result<(), EncodeError> {
-    unsafe { write_value(out, l, index, &mut Path::new()) }
+    unsafe { write_value(out, l, index, &mut Walk::new(true)) }
 }
 
 // Writing into a `Vec` cannot fail; the writers' results say nothing.
@@ -123,7 +147,7 @@ unsafe fn write_value(
     out: &mut Vec<u8>,
     l: *mut lua_State,
     index: c_int,
-    path: &mut Path,
+    walk: &mut Walk,
 ) -> Result<(), EncodeError> {
     unsafe {
         match lua_type(l, index) {
@@ -145,15 +169,22 @@ unsafe fn write_value(
             LUA_TSTRING => write_text(out, string_bytes(l, index)),
             LUA_TTABLE => {
                 let table = lua_topointer(l, index);
-                if path.contains(&table) {
+                if walk.path.contains(&table) {
                     return Err(EncodeError::Cycle);
                 }
-                if path.len() >= MAX_DEPTH || lua_checkstack(l, 3) == 0 {
+                if walk.path.len() >= MAX_DEPTH || lua_checkstack(l, 3) == 0 {
                     return Err(EncodeError::TooDeep);
                 }
-                path.push(table);
-                write_table(out, l, lua_absindex(l, index), path)?;
-                path.pop();
+                walk.path.push(table);
+                write_table(out, l, lua_absindex(l, index), walk)?;
+                walk.path.pop();
+            }
+            kind if walk.data_only => {
+                return Err(EncodeError::NotData(match kind {
+                    LUA_TFUNCTION => "function",
+                    LUA_TTHREAD => "thread",
+                    _ => "userdata",
+                }));
             }
             _ => {
                 let _ = encode::write_str(out, &format!("<{}>", type_name(l, index)));
@@ -167,7 +198,7 @@ unsafe fn write_table(
     out: &mut Vec<u8>,
     l: *mut lua_State,
     index: c_int,
-    path: &mut Path,
+    walk: &mut Walk,
 ) -> Result<(), EncodeError> {
     unsafe {
         let length = lua_rawlen(l, index);
@@ -182,7 +213,7 @@ unsafe fn write_table(
                 let _ = encode::write_array_len(out, length as u32);
                 for position in 1..=length {
                     lua_rawgeti(l, index, position as lua_Integer);
-                    let written = write_value(out, l, -1, path);
+                    let written = write_value(out, l, -1, walk);
                     lua_pop(l, 1);
                     written?;
                 }
@@ -197,7 +228,7 @@ unsafe fn write_table(
         lua_pushnil(l);
         while lua_next(l, index) != 0 {
             write_key(out, l, -2);
-            if let Err(error) = write_value(out, l, -1, path) {
+            if let Err(error) = write_value(out, l, -1, walk) {
                 lua_pop(l, 2);
                 return Err(error);
             }

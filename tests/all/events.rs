@@ -447,3 +447,56 @@ fn an_on_event_error_is_reported_and_the_other_events_and_on_update_go_on() {
     assert_eq!(kind, ErrorKind::Runtime);
     assert!(message.contains("listener.lua:4: bad event 2"), "{message}");
 }
+
+#[test]
+fn functions_threads_and_userdata_are_not_data_for_the_world() {
+    let mut world = world();
+    let source = r#"
+        function on_update()
+            local refused = {}
+            for _, value in ipairs({print, coroutine.create(print), {nested = {print}}}) do
+                refused[#refused + 1] = select(2, pcall(ecs.insert, entity, "Report", value))
+                refused[#refused + 1] = select(2, pcall(ecs.emit, "n", value))
+                refused[#refused + 1] = select(2, pcall(ecs.spawn, {Report = value}))
+            end
+            ecs.insert(entity, "Report", refused)
+        end
+    "#;
+    let entity = scripted(
+        &mut world,
+        "data.lua",
+        source,
+        Permissions::default().emit(["n"]).spawn_and_despawn(),
+    );
+    ScriptRunner::tick(&mut world, 0.1);
+    let refused = report(&world, entity);
+    let refused: Vec<&str> = refused
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|message| message.as_str().unwrap_or_default())
+        .collect();
+    let kinds = ["function", "thread", "function"];
+    assert_eq!(refused.len(), 9, "{refused:?}");
+    for (message, kind) in refused.iter().zip(kinds.iter().flat_map(|kind| [kind; 3])) {
+        assert!(
+            message.contains(&format!("a {kind} is not data")),
+            "{message}"
+        );
+    }
+    assert!(
+        refused[0].starts_with("ecs.insert: component Report:"),
+        "{refused:?}"
+    );
+    assert!(refused[1].starts_with("ecs.emit: event n:"), "{refused:?}");
+    assert!(
+        refused[2].starts_with("ecs.spawn: component Report:"),
+        "{refused:?}"
+    );
+    assert!(world.resource::<EmittedEvents>().is_empty());
+    // A run's result, which is for display, still describes them.
+    let result = crate::support::engine()
+        .run("result.lua", "return print")
+        .expect("runs");
+    assert_eq!(result, json!("<function>"));
+}
