@@ -91,7 +91,7 @@ pub(crate) struct RunArgs {
     ticks: u64,
 
     /// With --scene: the time step passed to on_update, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0 / 60.0, requires = "scene")]
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0 / 60.0, requires = "scene", value_parser = units::parse_dt)]
     dt: f64,
 
     /// Instruction budget (wasmtime fuel units; about 1e9 per 120 ms of Lua).
@@ -101,15 +101,16 @@ pub(crate) struct RunArgs {
 
     /// Memory cap of the sandbox, e.g. 64MiB, 512KiB or a byte count. The
     /// guest itself needs about 1.3 MiB. Running out is kind "memory".
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = units::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = units::parse_positive_size)]
     memory: usize,
 
-    /// Wall-clock limit, e.g. 200ms or 2s. Running past it is kind "timeout".
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = units::parse_duration)]
+    /// Wall-clock limit, e.g. 200ms, 2s or 1.5s. Running past it is kind "timeout".
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = units::parse_positive_duration)]
     timeout: Duration,
 
     /// Deepest call nesting allowed (Lua and C calls). Default: Lua's own
-    /// limits (about 200,000 Lua frames, 200 nested C calls). Kind "stack".
+    /// limits (a 50,000-slot Lua stack, 16,000 to 50,000 Lua frames; 200
+    /// nested C calls). Kind "stack".
     #[arg(long, value_name = "N")]
     max_recursion_depth: Option<u32>,
 
@@ -181,9 +182,8 @@ pub(crate) fn print_json(report: &impl serde::Serialize) -> Result<(), u8> {
         eprintln!("luabox: cannot encode the report: {error}");
         exit::USAGE
     })?;
-    // A reader that went away (`| head`) is not an error of the run.
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
-    Ok(())
+    let written = writeln!(std::io::stdout().lock(), "{text}");
+    terminal::output_failed(written).map_or(Ok(()), Err)
 }
 
 /// Parses the command line and runs it.

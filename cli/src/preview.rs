@@ -44,6 +44,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use clap::Args;
+use clap::builder::RangedU64ValueParser;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use luabox::ecs::Permissions;
@@ -54,7 +55,7 @@ use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::exit;
-use super::units::{parse_duration, parse_size};
+use super::units::{parse_positive_duration, parse_positive_size};
 
 const PAGE: &str = include_str!("preview/index.html");
 
@@ -92,7 +93,7 @@ pub(crate) struct PreviewArgs {
     port: u16,
 
     /// How many runs may execute at once.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     max_runs: usize,
 
     /// How many more runs may wait for a slot; past that, 429.
@@ -100,12 +101,12 @@ pub(crate) struct PreviewArgs {
     max_queue: usize,
 
     /// Largest request body, e.g. 1MiB; larger gets 413.
-    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_positive_size)]
     max_body: usize,
 
     /// The longest one run may take, e.g. 30s: past it the run stops
     /// between two script calls and reports kind "timeout".
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
     max_run_time: Duration,
 }
 
@@ -563,8 +564,8 @@ fn limits(requested: RequestLimits) -> Result<Limits, Refusal> {
         limits.fuel = fuel;
     }
     if let Some(memory) = requested.memory {
-        let bytes =
-            parse_size(&memory).map_err(|error| bad_request(format!("limits.memory: {error}")))?;
+        let bytes = parse_positive_size(&memory)
+            .map_err(|error| bad_request(format!("limits.memory: {error}")))?;
         if bytes > MAX_MEMORY {
             return Err(bad_request(format!(
                 "limits.memory: {memory} is more than 1GiB"
@@ -573,7 +574,7 @@ fn limits(requested: RequestLimits) -> Result<Limits, Refusal> {
         limits.memory = bytes;
     }
     if let Some(timeout) = requested.timeout {
-        let duration = parse_duration(&timeout)
+        let duration = parse_positive_duration(&timeout)
             .map_err(|error| bad_request(format!("limits.timeout: {error}")))?;
         if duration > MAX_TIMEOUT {
             return Err(bad_request(format!(

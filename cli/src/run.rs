@@ -3,7 +3,7 @@
 use luabox::ErrorKind;
 use luabox::scene::ErrorReport;
 
-use super::terminal::{note_dropped, write_lines};
+use super::terminal::{note_dropped, output_failed, write_lines};
 use super::{RunArgs, exit};
 
 /// The exit code for a script that ended in an error of `kind`.
@@ -42,20 +42,20 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
         return super::print_json(&report).map_or_else(|failed| failed, |()| code);
     }
 
-    write_lines(
+    let written = write_lines(
         &mut std::io::stdout().lock(),
         report.output.iter().map(String::as_str),
         args.raw,
     );
     note_dropped(report.output_dropped);
     if let Some(error) = &report.error {
-        write_lines(
+        let _ = write_lines(
             &mut std::io::stderr().lock(),
             [describe(&name, error).as_str()],
             args.raw,
         );
     }
-    code
+    output_failed(written).unwrap_or(code)
 }
 
 /// The plain-mode error text: kind, `file:line: message`, traceback.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use luabox::scene::Scene;
 
-use super::terminal::{note_dropped, shown, write_lines};
+use super::terminal::{note_dropped, output_failed, shown, write_lines};
 use super::{RunArgs, exit};
 
 pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
@@ -28,7 +28,7 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
         return exit::OK;
     }
     let mut stdout = std::io::stdout().lock();
-    write_lines(
+    let mut written = write_lines(
         &mut stdout,
         report.output.iter().map(String::as_str),
         args.raw,
@@ -41,7 +41,7 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
                 "error ({}) in {}: {}",
                 error.kind, script.name, error.message
             );
-            write_lines(&mut stderr, [line.as_str()], args.raw);
+            let _ = write_lines(&mut stderr, [line.as_str()], args.raw);
         }
         if script.errors_dropped > 0 {
             let _ = writeln!(
@@ -53,7 +53,7 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
         }
         if let Some(reason) = &script.disabled {
             let line = format!("disabled: {}: {reason}", script.name);
-            write_lines(&mut stderr, [line.as_str()], args.raw);
+            let _ = write_lines(&mut stderr, [line.as_str()], args.raw);
         }
     }
     if let Some(error) = &report.error {
@@ -61,8 +61,9 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
     }
     // JSON escapes every control character itself.
     match serde_json::to_string_pretty(&report.world) {
-        Ok(text) => write_lines(&mut stdout, [text.as_str()], true),
+        Ok(text) if written.is_ok() => written = write_lines(&mut stdout, [text.as_str()], true),
+        Ok(_) => {}
         Err(error) => eprintln!("luabox: cannot encode the world: {error}"),
     }
-    exit::OK
+    output_failed(written).unwrap_or(exit::OK)
 }

@@ -29,18 +29,30 @@ pub(crate) fn shown(text: &str, raw: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Writes `lines` to `out`, one per line, escaped unless `raw`. Stops
-/// quietly when the reader has gone (e.g. `| head`): that is not the
-/// script's failure.
+/// Writes `lines` to `out`, one per line, escaped unless `raw`; stops at
+/// the first failed write and returns it (see [`output_failed`]).
 pub(crate) fn write_lines<'a>(
     out: &mut impl Write,
     lines: impl IntoIterator<Item = &'a str>,
     raw: bool,
-) {
+) -> std::io::Result<()> {
     for line in lines {
-        if writeln!(out, "{}", shown(line, raw)).is_err() {
-            break;
+        writeln!(out, "{}", shown(line, raw))?;
+    }
+    Ok(())
+}
+
+/// The exit code a failed write to standard output calls for: none when
+/// the reader went away (`| head`: not the run's failure), else the failure
+/// is said on stderr and the exit code is 2 (a full disk must not pass for
+/// a complete output).
+pub(crate) fn output_failed(written: std::io::Result<()>) -> Option<u8> {
+    match written {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("luabox: cannot write the output: {error}");
+            Some(super::exit::USAGE)
         }
+        _ => None,
     }
 }
 

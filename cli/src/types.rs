@@ -31,7 +31,13 @@ pub(crate) fn run(args: &TypesArgs) -> u8 {
     };
     let text = annotations.render();
     match &args.output {
-        Some(path) => match std::fs::write(path, text) {
+        // The folder is made if it is missing (`-o types/luabox.d.lua`).
+        Some(path) => match path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(path, text))
+        {
             Ok(()) => exit::OK,
             Err(error) => {
                 eprintln!("luabox: cannot write {}: {error}", path.display());
@@ -39,9 +45,8 @@ pub(crate) fn run(args: &TypesArgs) -> u8 {
             }
         },
         None => {
-            // A reader that went away (`| head`) is not an error.
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            exit::OK
+            let written = std::io::stdout().lock().write_all(text.as_bytes());
+            super::terminal::output_failed(written).unwrap_or(exit::OK)
         }
     }
 }

@@ -172,7 +172,9 @@ fn usage_and_io_errors_exit_with_2() {
     let path = script(dir.path(), "ok.lua", "return 1");
     for bad in [
         &["--memory", "12XB"][..],
+        &["--memory", "0"][..],
         &["--timeout", "5"][..],
+        &["--timeout", "0ms"][..],
         &["--fuel", "lots"][..],
     ] {
         let mut args = vec!["run", path.to_str().unwrap()];
@@ -374,6 +376,69 @@ fn a_closed_stdout_is_not_a_crash() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert_eq!(output.status.code(), Some(0), "{stderr}");
     }
+}
+
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(dir.path(), "hello.lua", "print('hello') return 1");
+    let scene = dir.path().join("scene.json");
+    std::fs::write(
+        &scene,
+        r#"{"entities": [{"name": "a", "components": {}, "source": "print('tick')"}]}"#,
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let scene = scene.to_str().unwrap();
+    for args in [
+        &["run", path][..],
+        &["run", path, "--json"][..],
+        &["run", "--scene", scene][..],
+        &["run", "--scene", scene, "--json"][..],
+        &["types"][..],
+    ] {
+        let luabox::CacheDir::At(cache) = test_cache() else {
+            unreachable!()
+        };
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_luabox"))
+            .args(args)
+            .env("LUABOX_CACHE_DIR", cache)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write the output: No space left on device"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_scene_time_step_must_be_a_finite_number_of_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = dir.path().join("scene.json");
+    std::fs::write(&scene, r#"{"entities": []}"#).unwrap();
+    for dt in ["nan", "inf", "-1"] {
+        let output = luabox(&[
+            "run",
+            "--scene",
+            scene.to_str().unwrap(),
+            &format!("--dt={dt}"),
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{dt}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("is not a time step"),
+            "{dt}"
+        );
+    }
+    let output = luabox(&["run", "--scene", scene.to_str().unwrap(), "--dt", "0.5"]);
+    assert_eq!(output.status.code(), Some(0));
 }
 
 #[test]

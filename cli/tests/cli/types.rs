@@ -19,7 +19,8 @@ fn example_scene() -> String {
 #[test]
 fn types_for_the_example_scene_type_its_components() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("luabox.d.lua");
+    // The folder is made when missing, as in the README's example.
+    let out = dir.path().join("types").join("luabox.d.lua");
     let output = luabox(&[
         "types",
         "--scene",
