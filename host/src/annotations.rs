@@ -64,14 +64,56 @@ impl Annotations {
 
     /// The annotations file.
     pub fn render(&self) -> String {
+        let classes = class_names(self.components.keys());
         let mut out = String::from(HEADER);
-        for (name, schema) in &self.components {
+        for (schema, class) in self.components.values().zip(&classes) {
             out.push('\n');
-            write_component(&mut out, name, schema);
+            write_component(&mut out, class, schema);
         }
-        out.push_str(&api(self.components.keys()));
+        out.push_str(&api(self.components.keys().zip(&classes)));
         out
     }
+}
+
+/// Type names the file itself or LuaLS already gives a meaning.
+const TAKEN_TYPE_NAMES: [&str; 15] = [
+    "Entity",
+    "ComponentName",
+    "any",
+    "boolean",
+    "function",
+    "integer",
+    "lightuserdata",
+    "nil",
+    "number",
+    "self",
+    "string",
+    "table",
+    "thread",
+    "unknown",
+    "userdata",
+];
+
+/// A class name per component, in order: the name made a Lua identifier,
+/// with `_2`, `_3`, ... when that is taken (by LuaLS, by this file, or by
+/// an earlier component: `My-Comp` and `My_Comp` would otherwise be one
+/// class).
+fn class_names<'a>(components: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut used: std::collections::BTreeSet<String> = TAKEN_TYPE_NAMES
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    components
+        .map(|name| {
+            let base = lua_name(name);
+            let class = std::iter::once(base.clone())
+                .chain((2..).map(|n| format!("{base}_{n}")))
+                .find(|candidate| !used.contains(candidate))
+                .unwrap_or(base);
+            used.insert(class.clone());
+            class
+        })
+        .collect()
 }
 
 /// A JSON Schema that `value` fits: its shape, as precise as one example
@@ -99,9 +141,9 @@ fn schema_of(value: &Value) -> Value {
     }
 }
 
-/// `---@class` (an object) or `---@alias` (anything else) for a component.
+/// `---@class` (an object) or `---@alias` (anything else) for a component,
+/// named `name` (see [`class_names`]).
 fn write_component(out: &mut String, name: &str, schema: &Value) {
-    let name = lua_name(name);
     let resolved = resolve(schema, schema, 0);
     if let Some(properties) = resolved.get("properties").and_then(Value::as_object) {
         let required = required_of(resolved);
@@ -332,12 +374,16 @@ dofile = nil
 loadfile = nil
 ---@type { traceback: fun(message?: any, level?: integer): string }
 debug = nil
+string.dump = nil
 "#;
 
 /// The `ecs`, `task` and `log` libraries and the callbacks, with overloads
 /// typed per component.
-fn api<'a>(components: impl Iterator<Item = &'a String> + Clone) -> String {
-    let names: Vec<String> = components.clone().map(|name| lua_string(name)).collect();
+fn api<'a>(components: impl Iterator<Item = (&'a String, &'a String)> + Clone) -> String {
+    let names: Vec<String> = components
+        .clone()
+        .map(|(name, _)| lua_string(name))
+        .collect();
     let name_type = if names.is_empty() {
         "string".to_string()
     } else {
@@ -345,8 +391,8 @@ fn api<'a>(components: impl Iterator<Item = &'a String> + Clone) -> String {
     };
     let mut get_overloads = String::new();
     let mut insert_overloads = String::new();
-    for name in components {
-        let (literal, class) = (lua_string(name), lua_name(name));
+    for (name, class) in components {
+        let literal = lua_string(name);
         let _ = writeln!(
             get_overloads,
             "---@overload fun(e: Entity, name: {literal}): {class}?"

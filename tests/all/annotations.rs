@@ -171,3 +171,44 @@ fn the_annotations_are_lua_that_compiles() {
     // And runs: the stubs define functions, the removed globals are nil.
     script.run(&text).unwrap();
 }
+
+#[test]
+fn component_classes_never_share_or_shadow_a_type_name() {
+    let text = Annotations::new()
+        .component_like("My-Comp", &json!({"a": 1}))
+        .component_like("My_Comp", &json!({"b": "x"}))
+        .component_like("Entity", &json!({"c": true}))
+        .component_like("string", &json!({"d": 1}))
+        .render();
+    assert!(
+        text.contains("---@class My_Comp\n---@field a number\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("---@class My_Comp_2\n---@field b string\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("---@class Entity_2\n---@field c boolean\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("---@class string_2\n---@field d number\n"),
+        "{text}"
+    );
+    assert!(text.contains("---@alias Entity integer\n"));
+    // Each component's overloads name its own class.
+    for (name, class) in [
+        ("My-Comp", "My_Comp"),
+        ("My_Comp", "My_Comp_2"),
+        ("Entity", "Entity_2"),
+        ("string", "string_2"),
+    ] {
+        assert!(
+            text.contains(&format!(
+                "---@overload fun(e: Entity, name: \"{name}\"): {class}?\n"
+            )),
+            "{name}"
+        );
+    }
+}
