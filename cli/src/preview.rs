@@ -494,12 +494,26 @@ fn run_in_sandboxes(
                         .iter()
                         .flat_map(|entity| entity.components.keys().cloned())
                         .collect();
+                    // The editor may emit what the scene's scripts receive,
+                    // and receives what they emit, so events can be tried.
+                    let listened: Vec<String> = scene
+                        .entities
+                        .iter()
+                        .flat_map(|entity| entity.permissions.receive.iter().cloned())
+                        .collect();
+                    let emitted: Vec<String> = scene
+                        .entities
+                        .iter()
+                        .flat_map(|entity| entity.permissions.emit.iter().cloned())
+                        .collect();
                     scene.entities.push(SceneEntity {
                         name: Some(EDITOR.into()),
                         source: Some(source),
                         permissions: Permissions::default()
                             .read(everything.clone())
                             .write(everything)
+                            .emit(listened)
+                            .receive(emitted)
                             .spawn_and_despawn(),
                         ..SceneEntity::default()
                     });

@@ -101,17 +101,20 @@ fn the_api_returns_what_luabox_run_json_prints() {
 #[test]
 fn the_api_runs_the_script_in_the_scene_for_the_ticks_asked() {
     let server = Server::start(&["--scene", &scene_path()]);
-    let source = "function on_update() print('tick', #ecs.query('Position')) end";
+    // The editor may emit what the scene's scripts receive.
+    let source = "function on_start() ecs.emit('spawned', {at = {x = 7, y = 8}}) end\n\
+                  function on_update() print('tick', #ecs.query('Position')) end";
     let (status, report) = server.run(&json!({ "source": source, "ticks": 4 }).to_string());
     assert_eq!(status, 200, "{report}");
     // The timeline: the spawner waits two seconds of game time (120 ticks
-    // at the preview's 1/60 s), and nothing is emitted before.
+    // at the preview's 1/60 s); the editor's event is delivered on tick 2.
     let timeline = report["timeline"].as_array().expect("a timeline");
     assert_eq!(timeline.len(), 4);
     assert!(
         timeline.iter().all(|tick| tick["tasks_waiting"] == 1),
         "{timeline:?}"
     );
+    assert_eq!(timeline[1]["events_delivered"][0]["name"], "spawned");
     assert_eq!(timeline[3]["tick"], 4);
     assert_eq!(
         report["output"]
@@ -121,6 +124,14 @@ fn the_api_runs_the_script_in_the_scene_for_the_ticks_asked() {
             .filter(|line| line.as_str().unwrap_or("").starts_with("tick"))
             .count(),
         4
+    );
+    assert!(
+        report["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|line| line == "heard spawned: a marker at 7,8"),
+        "{report}"
     );
     let names: Vec<&str> = report["world"]["entities"]
         .as_array()
