@@ -207,6 +207,21 @@ pub(crate) fn run(args: &PreviewArgs) -> u8 {
             .route("/api/config", get(config))
             .route("/api/types", get(types))
             .route("/api/run", post(run_request))
+            .fallback(|| async {
+                Refusal(
+                    StatusCode::NOT_FOUND,
+                    "no such page: the API is GET /api/config, GET /api/types and POST /api/run"
+                        .into(),
+                )
+            })
+            .method_not_allowed_fallback(|| async {
+                Refusal(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method not allowed: the API is GET /api/config, GET /api/types and POST \
+                     /api/run"
+                        .into(),
+                )
+            })
             .layer(DefaultBodyLimit::max(args.max_body))
             .layer(middleware::from_fn_with_state(
                 Arc::clone(&preview),
@@ -360,7 +375,7 @@ async fn run_request(
             )
             .into_response()
         })?
-        .map_err(IntoResponse::into_response)?;
+        .map_err(|rejection| Refusal(rejection.status(), rejection.body_text()).into_response())?;
     let refused = IntoResponse::into_response;
     let mut parser = serde_json::Deserializer::from_slice(&body);
     let request: RunRequest = serde_path_to_error::deserialize(&mut parser)

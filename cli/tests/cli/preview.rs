@@ -198,7 +198,32 @@ fn bad_requests_get_400_with_the_reason_and_big_ones_413() {
         assert!(message.contains(reason), "{body}: {message}");
     }
     let big = json!({ "source": "x".repeat(4096) }).to_string();
-    assert_eq!(server.run(&big).0, 413);
+    let (status, answer) = server.run(&big);
+    assert_eq!(status, 413);
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("length limit")),
+        "{answer}"
+    );
+    // Every refusal is JSON, unknown pages and methods too.
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    for (mut response, status) in [
+        (agent.get(format!("{}/nowhere", server.base)).call(), 404),
+        (agent.get(format!("{}/api/run", server.base)).call(), 405),
+    ] {
+        let response = response.as_mut().expect("an answer");
+        assert_eq!(response.status().as_u16(), status);
+        let answer: Value = response.body_mut().read_json().expect("a JSON body");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|error| error.contains("/api/run"))
+        );
+    }
     // Still serving.
     assert_eq!(server.run(r#"{"source": "return 1"}"#).1["result"], 1);
 }
