@@ -86,13 +86,14 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "SCENE.json")]
     scene: Option<PathBuf>,
 
-    /// With --scene: how many ticks to run.
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "scene")]
-    ticks: u64,
+    /// With --scene: how many ticks to run [default: 1].
+    #[arg(long, value_name = "N")]
+    ticks: Option<u64>,
 
-    /// With --scene: the time step passed to on_update, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0 / 60.0, requires = "scene", value_parser = units::parse_dt)]
-    dt: f64,
+    /// With --scene: the time step passed to on_update, in seconds
+    /// [default: 1/60].
+    #[arg(long, value_name = "SECONDS", value_parser = units::parse_dt)]
+    dt: Option<f64>,
 
     /// Instruction budget (wasmtime fuel units; about 1e9 per 120 ms of Lua).
     /// Running out ends the script with kind "fuel".

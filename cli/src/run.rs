@@ -17,6 +17,10 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 pub(crate) fn run(args: &RunArgs) -> u8 {
+    if args.ticks.is_some() || args.dt.is_some() {
+        eprintln!("luabox: --ticks and --dt run a scene: give --scene SCENE.json");
+        return exit::USAGE;
+    }
     let Some(file) = &args.file else {
         eprintln!("luabox: run needs FILE.lua or --scene SCENE.json");
         return exit::USAGE;

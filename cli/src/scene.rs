@@ -20,7 +20,8 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let report = scene.run(engine, &args.script_config(), args.ticks, args.dt);
+    let (ticks, dt) = (args.ticks.unwrap_or(1), args.dt.unwrap_or(1.0 / 60.0));
+    let report = scene.run(engine, &args.script_config(), ticks, dt);
     if args.json {
         if let Err(code) = super::print_json(&report) {
             return code;

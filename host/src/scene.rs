@@ -117,8 +117,12 @@ impl Scene {
         let base = path.parent().unwrap_or(Path::new("."));
         for (index, entity) in scene.entities.iter_mut().enumerate() {
             if let Some(script) = &entity.script {
-                let source = std::fs::read_to_string(base.join(script)).map_err(|error| {
-                    format!("{shown}: at `entities[{index}].script`: cannot read {script}: {error}")
+                let file = base.join(script);
+                let source = std::fs::read_to_string(&file).map_err(|error| {
+                    format!(
+                        "{shown}: at `entities[{index}].script`: cannot read {}: {error}",
+                        file.display()
+                    )
                 })?;
                 entity.source = Some(source);
             }

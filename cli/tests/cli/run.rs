@@ -176,6 +176,7 @@ fn usage_and_io_errors_exit_with_2() {
         &["--timeout", "5"][..],
         &["--timeout", "0ms"][..],
         &["--fuel", "lots"][..],
+        &["--ticks", "3"][..],
     ] {
         let mut args = vec!["run", path.to_str().unwrap()];
         args.extend_from_slice(bad);
