@@ -18,6 +18,7 @@ use crate::host_state::{GameClock, HostState, MemoryCap, TASK_TIME_EPSILON};
 use crate::imports;
 use crate::json_text::JsonText;
 use crate::msgpack;
+use crate::share::TickShare;
 use crate::world::WorldCall;
 
 /// The guest component, committed with the crate (`make guest` rebuilds it).
@@ -393,10 +394,9 @@ impl ScriptInstance {
     /// Calls the script's `on_update(dt)`, if it defines one: the cheapest
     /// call into a sandbox (no name or encoded arguments cross).
     ///
-    /// Tasks (`task.wait`, `task.delay`) resume only when a
-    /// [`ScriptRunner`](crate::ecs::ScriptRunner) drives the script: called
-    /// here, a callback that waits stays waiting
-    /// ([`ScriptInstance::tasks_waiting`] counts it).
+    /// A callback that waits (`task.wait`) resumes from
+    /// [`ScriptInstance::resume_due_tasks`] (a
+    /// [`ScriptRunner`](crate::ecs::ScriptRunner) calls it for its scripts).
     ///
     /// # Errors
     /// As [`ScriptInstance::run`].
@@ -433,6 +433,60 @@ impl ScriptInstance {
                 .call_event(store, name, payload, sender)
         })?;
         outcome.map_err(|error| self.guest_error(error))
+    }
+
+    /// Moves the game clock the script's tasks wait on by `dt` seconds (one
+    /// tick; a `dt` that is not a number does not move it) and resumes the
+    /// tasks now due, for an instance driven without a
+    /// [`ScriptRunner`](crate::ecs::ScriptRunner) (which does this for the
+    /// scripts it runs). Due tasks resume in wake order, each as a call of
+    /// its own; together they get one call's fuel and timeout, and those
+    /// still due past it wait a tick. Returns the errors of the tasks that
+    /// failed (the others went on); after a trap the instance is terminated
+    /// and no task resumes. Call it before [`ScriptInstance::update`], as a
+    /// runner does.
+    ///
+    /// ```
+    /// use luabox::{ScriptConfig, ScriptEngine};
+    ///
+    /// let engine = ScriptEngine::new(Default::default())?;
+    /// let mut script = engine.instantiate("door.lua", &ScriptConfig::default())?;
+    /// script.run("state = 'shut' function on_start() state = 'open' task.wait(0.25) state = 'shut' end")?;
+    /// script.start()?;
+    /// assert_eq!(script.run("return state")?, "open");
+    /// for _ in 0..2 {
+    ///     assert!(script.resume_due_tasks(0.1).is_empty());
+    /// }
+    /// assert_eq!(script.run("return state")?, "open");
+    /// script.resume_due_tasks(0.1);
+    /// assert_eq!(script.run("return state")?, "shut");
+    /// # Ok::<(), luabox::ScriptError>(())
+    /// ```
+    pub fn resume_due_tasks(&mut self, dt: f64) -> Vec<ScriptError> {
+        let mut clock = self.store.data().clock;
+        clock.tick += 1;
+        if dt.is_finite() {
+            clock.time += dt;
+        }
+        self.set_clock(clock);
+        let mut share = TickShare::new(&self.limits);
+        let mut errors = Vec::new();
+        for _ in 0..self.limits.tasks {
+            if self.terminated.is_some()
+                || !self.has_due_task(clock.time)
+                || share.spent().is_some()
+            {
+                break;
+            }
+            let outcome = self.resume_task();
+            share.charge(self.fuel_used);
+            match outcome {
+                Ok(Some(true)) => {}
+                Ok(_) => break,
+                Err(error) => errors.push(error),
+            }
+        }
+        errors
     }
 
     /// Resumes the script's earliest due task: `None` when none was due,

@@ -52,6 +52,7 @@ mod plugin;
 mod registry;
 mod report;
 pub mod scene;
+mod share;
 mod snapshot;
 mod system;
 mod visibility;

@@ -122,11 +122,6 @@ impl ManagedScript {
         !self.is_disabled() && self.instance.terminated().is_none()
     }
 
-    /// The fuel the script used so far this tick.
-    pub(crate) fn fuel_used_this_tick(&self) -> u64 {
-        self.fuel_used
-    }
-
     /// Starts a tick: the fuel figures count only this tick.
     pub(crate) fn begin_tick(&mut self) {
         self.fuel_used = 0;

@@ -21,6 +21,7 @@ use crate::manager::{ManagedScript, ScriptId, ScriptManager};
 use crate::msgpack;
 use crate::permissions::Permissions;
 use crate::registry::ComponentRegistry;
+use crate::share::TickShare;
 use crate::visibility::Visibility;
 use crate::world::WorldCall;
 
@@ -261,7 +262,7 @@ fn run_scripts_once(
 /// ends it.
 ///
 /// The event and task calls share one call's fuel and timeout (see
-/// [`Share`]): past it, the script's remaining events this tick are not
+/// [`TickShare`]): past it, the script's remaining events this tick are not
 /// delivered (one error says how many) and its due tasks wait a tick, so no
 /// flood of events or tasks multiplies a script's per-call limits.
 /// `on_start` and `on_update` keep a call's limits each.
@@ -282,16 +283,16 @@ fn run_script(
             return lent;
         }
     }
-    let share = Share::new(script);
+    let mut share = TickShare::new(script.instance.limits());
     let permissions = Arc::clone(&script.permissions);
     let mut events = input
         .events
         .iter()
         .filter(|event| permissions.may_receive(&event.name));
     while let Some(event) = events.next() {
-        if let Some(limit) = share.spent(script) {
-            let undelivered = 1 + events.count();
-            script.record_error(share.refusal(script, limit, undelivered));
+        if let Some(limit) = share.spent() {
+            let count = 1 + events.count();
+            script.record_error(undelivered(script, &share, limit, count));
             break;
         }
         let outcome;
@@ -300,6 +301,7 @@ fn run_script(
         });
         let output = script.instance.take_output();
         log_messages(lent.world_mut(), script, output, tick);
+        share.charge(script.instance.fuel_used());
         if !script.record_call(outcome, max_violations) {
             return lent;
         }
@@ -309,13 +311,14 @@ fn run_script(
     let mut resumptions = script.instance.limits().tasks;
     while resumptions > 0
         && script.instance.has_due_task(input.clock.time)
-        && share.spent(script).is_none()
+        && share.spent().is_none()
     {
         resumptions -= 1;
         let outcome;
         (outcome, lent) = call_with_world(script, lent, ScriptInstance::resume_task);
         let output = script.instance.take_output();
         log_messages(lent.world_mut(), script, output, tick);
+        share.charge(script.instance.fuel_used());
         let (outcome, more) = match outcome {
             Ok(resumed) => (Ok(()), resumed == Some(true)),
             Err(error) => (Err(error), true),
@@ -335,53 +338,24 @@ fn run_script(
     lent
 }
 
-/// The fuel and time a script's event and task calls share in one tick:
-/// one call's worth.
-struct Share {
-    fuel_before: u64,
-    began: Instant,
-    fuel: u64,
-    timeout: std::time::Duration,
-}
-
-impl Share {
-    fn new(script: &ManagedScript) -> Self {
-        let limits = script.instance.limits();
-        Share {
-            fuel_before: script.fuel_used_this_tick(),
-            began: Instant::now(),
-            fuel: limits.fuel,
-            timeout: limits.timeout,
-        }
-    }
-
-    /// The limit the share has used up, if any.
-    fn spent(&self, script: &ManagedScript) -> Option<Limit> {
-        if script.fuel_used_this_tick() - self.fuel_before >= self.fuel {
-            Some(Limit::Fuel)
-        } else if self.began.elapsed() >= self.timeout {
-            Some(Limit::Timeout)
-        } else {
-            None
-        }
-    }
-
-    /// The error recorded for events left undelivered.
-    fn refusal(&self, script: &ManagedScript, limit: Limit, undelivered: usize) -> ScriptError {
-        let budget = match limit {
-            Limit::Fuel => format!("{} units of fuel", self.fuel),
-            _ => format!("{:?}", self.timeout),
-        };
-        ScriptError::ResourceLimitExceeded {
-            script: script.name.to_string(),
-            limit,
-            message: format!(
-                "{undelivered} event(s) not delivered this tick: the script's event and task \
-                 calls used one call's budget ({budget}) this tick"
-            ),
-            line: None,
-            traceback: None,
-        }
+/// The error recorded for events a script did not get because its share
+/// of the tick was used up.
+fn undelivered(
+    script: &ManagedScript,
+    share: &TickShare,
+    limit: Limit,
+    count: usize,
+) -> ScriptError {
+    ScriptError::ResourceLimitExceeded {
+        script: script.name.to_string(),
+        limit,
+        message: format!(
+            "{count} event(s) not delivered this tick: the script's event and task calls used \
+             one call's budget ({}) this tick",
+            share.budget(limit)
+        ),
+        line: None,
+        traceback: None,
     }
 }
 

@@ -510,3 +510,88 @@ fn a_scripts_tasks_share_one_calls_fuel_a_tick() {
     assert_eq!(counters(&mut world, entity, 4, 0.1), [0, 3, 5, 5]);
     assert!(errors(&world, id).is_empty());
 }
+
+#[test]
+fn an_instance_driven_without_a_runner_resumes_its_tasks() {
+    let engine = engine();
+    let mut script = engine
+        .instantiate("bare.lua", &ScriptConfig::default())
+        .unwrap();
+    script
+        .run(
+            r#"
+            log = {}
+            function on_update(dt)
+                task.wait(0.25)
+                log[#log + 1] = "woke"
+            end
+            task_errors = 0
+            function on_start()
+                task.spawn(function() task.wait() error("task fails") end)
+                task.spawn(function() task.wait() log[#log + 1] = "sibling" end)
+            end
+            "#,
+        )
+        .unwrap();
+    script.start().unwrap();
+    // Tick 1: the two spawned tasks are due (one tick), one fails.
+    let errors = script.resume_due_tasks(0.1);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].to_string().contains("bare.lua:9: task fails"),
+        "{errors:?}"
+    );
+    script.update(0.1).unwrap();
+    assert_eq!(script.run("return log").unwrap(), json!(["sibling"]));
+    // on_update waited 0.25 s from 0.1: due at 0.35, on tick 4 (0.4).
+    for _ in 0..2 {
+        assert!(script.resume_due_tasks(0.1).is_empty());
+    }
+    assert_eq!(script.run("return log").unwrap(), json!(["sibling"]));
+    assert!(script.resume_due_tasks(0.1).is_empty());
+    assert_eq!(
+        script.run("return log").unwrap(),
+        json!(["sibling", "woke"])
+    );
+    assert_eq!(script.tasks_waiting(), 0);
+}
+
+#[test]
+fn an_instances_due_tasks_share_one_calls_fuel() {
+    let engine = engine();
+    let config = ScriptConfig {
+        limits: Limits {
+            fuel: 20_000_000,
+            ..Limits::default()
+        },
+        ..ScriptConfig::default()
+    };
+    let mut script = engine.instantiate("greedy.lua", &config).unwrap();
+    // 50 tasks due at once, each burning a good part of a call's fuel.
+    script
+        .run(
+            r#"
+            woke = 0
+            function on_start()
+                for i = 1, 50 do
+                    task.delay(0, function()
+                        woke = woke + 1
+                        local n = 0
+                        for j = 1, 30000 do n = n + j end
+                    end)
+                end
+            end
+            "#,
+        )
+        .unwrap();
+    script.start().unwrap();
+    let errors = script.resume_due_tasks(0.1);
+    assert!(errors.is_empty(), "{errors:?}");
+    let woke = script.run("return woke").unwrap().as_u64().unwrap();
+    assert!((1..50).contains(&woke), "one tick resumed {woke} of 50");
+    // The rest wait for later ticks, none lost.
+    for _ in 0..50 {
+        assert!(script.resume_due_tasks(0.1).is_empty());
+    }
+    assert_eq!(script.run("return woke").unwrap(), json!(50));
+}
