@@ -32,5 +32,6 @@ fn main() {
              return acc:len2() + total
          end",
         11,
+        1.5,
     );
 }

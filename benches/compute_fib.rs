@@ -8,5 +8,6 @@ fn main() {
         "local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
          function bench() return fib(30) end",
         11,
+        1.5,
     );
 }

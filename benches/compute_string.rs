@@ -21,5 +21,6 @@ fn main() {
             return count + #replaced + #s + (text:find('item%-19999', 1) or 0)
          end",
         11,
+        1.5,
     );
 }

@@ -18,5 +18,6 @@ fn main() {
             return sum
          end",
         11,
+        1.5,
     );
 }

@@ -108,8 +108,9 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
-/// A compute row: `source` defines a global `bench()`; both sides call it.
-pub fn compute_row(bench: &str, label: &str, source: &str, rounds: usize) {
+/// A compute row: `source` defines a global `bench()`; both sides call it,
+/// `rounds` times each, interleaved; the row's target is `target_ratio`.
+pub fn compute_row(bench: &str, label: &str, source: &str, rounds: usize, target_ratio: f64) {
     let engine = engine();
     let mut sandbox = sandbox(&engine, source);
     let lua = native(source);
@@ -119,8 +120,7 @@ pub fn compute_row(bench: &str, label: &str, source: &str, rounds: usize) {
         || time(|| call_native(&lua)),
     );
     Row::new(bench, label, Unit::Ms, ours, theirs)
-        .baseline("mlua")
-        .ratio_target(1.5)
+        .ratio_target(target_ratio)
         .report();
 }
 
