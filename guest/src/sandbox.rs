@@ -258,6 +258,36 @@ unsafe fn push_global_function(l: *mut lua_State, function: Global<'_>) -> bool 
     }
 }
 
+/// Pushes the global `function` and the arguments `push_arguments` pushes
+/// (it returns how many, or why it could not): the argument count, or
+/// `None` when the script defines no such function. On `None` or an error
+/// the stack is emptied.
+///
+/// # Safety
+/// `l` must be a valid Lua state.
+unsafe fn push_function_and_arguments(
+    l: *mut lua_State,
+    function: Global<'_>,
+    push_arguments: impl FnOnce(*mut lua_State) -> Result<c_int, String>,
+) -> Result<Option<c_int>, ScriptError> {
+    unsafe {
+        if !push_global_function(l, function) {
+            lua_settop(l, 0);
+            return Ok(None);
+        }
+        match push_arguments(l) {
+            Ok(count) => Ok(Some(count)),
+            Err(error) => {
+                lua_settop(l, 0);
+                Err(errors::guest_error(
+                    ErrorKind::Runtime,
+                    format!("bad arguments for {}: {error}", function.name()),
+                ))
+            }
+        }
+    }
+}
+
 /// Calls the global `function`, if the script defines it, with the arguments
 /// `push_arguments` pushes (it returns how many, or why it could not). What
 /// the function returned is left on the stack above the returned handler
@@ -274,19 +304,8 @@ unsafe fn call_global(
 ) -> Result<Option<c_int>, ScriptError> {
     unsafe {
         let handler = prepare_call(l);
-        if !push_global_function(l, function) {
-            lua_settop(l, 0);
+        let Some(argument_count) = push_function_and_arguments(l, function, push_arguments)? else {
             return Ok(None);
-        }
-        let argument_count = match push_arguments(l) {
-            Ok(count) => count,
-            Err(error) => {
-                lua_settop(l, 0);
-                return Err(errors::guest_error(
-                    ErrorKind::Runtime,
-                    format!("bad arguments for {}: {error}", function.name()),
-                ));
-            }
         };
         let status = lua_pcall(l, argument_count, LUA_MULTRET, handler);
         if status != LUA_OK {
@@ -320,20 +339,10 @@ fn callback(
     // for lack of memory, which ends the instance.
     unsafe {
         lua_settop(l, 0);
-        if !push_global_function(l, Global::Callback(function)) {
-            return Ok(());
+        match push_function_and_arguments(l, Global::Callback(function), push_arguments)? {
+            Some(arguments) => tasks::run_callback(l, function.name(), arguments),
+            None => Ok(()),
         }
-        let arguments = match push_arguments(l) {
-            Ok(count) => count,
-            Err(error) => {
-                lua_settop(l, 0);
-                return Err(errors::guest_error(
-                    ErrorKind::Runtime,
-                    format!("bad arguments for {}: {error}", function.name()),
-                ));
-            }
-        };
-        tasks::run_callback(l, function.name(), arguments)
     }
 }
 
