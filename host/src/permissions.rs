@@ -88,6 +88,11 @@ impl Permissions {
         self
     }
 
+    /// The components these permissions name (to read or to write).
+    pub(crate) fn components(&self) -> impl Iterator<Item = &String> {
+        self.read.iter().chain(&self.write)
+    }
+
     /// Whether the component `name` may be read.
     pub fn may_read(&self, name: &str) -> bool {
         self.read.contains(name)

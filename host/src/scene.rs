@@ -207,12 +207,7 @@ impl Scene {
             }
         }
         for entity in &self.entities {
-            let permitted = entity
-                .permissions
-                .read
-                .iter()
-                .chain(&entity.permissions.write);
-            for name in permitted {
+            for name in entity.permissions.components() {
                 annotations.component_like(name, &serde_json::Value::Null);
             }
         }
@@ -224,12 +219,11 @@ impl Scene {
         let mut world = World::new();
         let mut registry = ComponentRegistry::default();
         for entity in &self.entities {
-            let permitted = entity
-                .permissions
-                .read
-                .iter()
-                .chain(&entity.permissions.write);
-            for name in entity.components.keys().chain(permitted) {
+            for name in entity
+                .components
+                .keys()
+                .chain(entity.permissions.components())
+            {
                 registry.register_json(name);
             }
         }
