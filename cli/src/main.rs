@@ -176,6 +176,16 @@ pub(crate) fn engine() -> Result<luabox::ScriptEngine, u8> {
     })
 }
 
+/// Loads the scene at `path` (its scripts read in); on failure the message
+/// (file, JSON path, what was expected) is on stderr and the error is the
+/// exit code.
+pub(crate) fn load_scene(path: &std::path::Path) -> Result<luabox::scene::Scene, u8> {
+    luabox::scene::Scene::load(path).map_err(|message| {
+        eprintln!("luabox: {message}");
+        exit::USAGE
+    })
+}
+
 /// Prints `report` as one line of JSON; on failure the message is on stderr
 /// and the error is the exit code.
 pub(crate) fn print_json(report: &impl serde::Serialize) -> Result<(), u8> {

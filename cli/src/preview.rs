@@ -168,12 +168,9 @@ fn bad_request(message: String) -> Refusal {
 pub(crate) fn run(args: &PreviewArgs) -> u8 {
     // Read once, at start (`Scene::load` inlines the scripts it names):
     // requests never name files.
-    let scene = match args.scene.as_deref().map(Scene::load).transpose() {
+    let scene = match args.scene.as_deref().map(super::load_scene).transpose() {
         Ok(scene) => scene,
-        Err(message) => {
-            eprintln!("luabox: {message}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let engine = match super::engine() {
         Ok(engine) => engine,

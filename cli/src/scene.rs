@@ -3,18 +3,13 @@
 use std::io::Write;
 use std::path::Path;
 
-use luabox::scene::Scene;
-
 use super::terminal::{note_dropped, output_failed, shown, write_lines};
 use super::{RunArgs, exit};
 
 pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
-    let scene = match Scene::load(path) {
+    let scene = match super::load_scene(path) {
         Ok(scene) => scene,
-        Err(message) => {
-            eprintln!("luabox: {message}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let engine = match super::engine() {
         Ok(engine) => engine,

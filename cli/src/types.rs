@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use luabox::Annotations;
-use luabox::scene::Scene;
 
 use super::exit;
 
@@ -21,13 +20,10 @@ pub(crate) struct TypesArgs {
 }
 
 pub(crate) fn run(args: &TypesArgs) -> u8 {
-    let annotations = match args.scene.as_deref().map(Scene::load).transpose() {
+    let annotations = match args.scene.as_deref().map(super::load_scene).transpose() {
         Ok(Some(scene)) => scene.annotations(),
         Ok(None) => Annotations::new(),
-        Err(message) => {
-            eprintln!("luabox: {message}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let text = annotations.render();
     match &args.output {
