@@ -3,8 +3,6 @@
 
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use mlua_sys::*;
 
@@ -68,41 +66,78 @@ pub const LOG_FUNCTIONS: &[(&CStr, lua_CFunction)] = &[
     (c"error", log_error),
 ];
 
-/// Whether `warn` messages are shown (Lua's standalone interpreter starts
-/// with them off; `warn("@on")` turns them on).
-static WARNINGS_ON: AtomicBool = AtomicBool::new(false);
+/// The state of a Lua state's warnings, owned by it: [`warning`]'s `ud`,
+/// its pointer also kept in the state's extra space so
+/// [`Warnings::remove`] can free it.
+#[derive(Default)]
+pub struct Warnings {
+    /// Whether `warn` messages are shown (Lua's standalone interpreter
+    /// starts with them off; `warn("@on")` turns them on).
+    on: bool,
+    /// The pieces of a warning not yet complete (`warn("a", "b")` arrives
+    /// as pieces).
+    pending: String,
+}
 
-/// The pieces of a warning not yet complete (`warn("a", "b")` arrives as
-/// pieces; the guest is single-threaded, the lock is never contended).
-static WARNING: Mutex<String> = Mutex::new(String::new());
+impl Warnings {
+    /// Makes [`warning`] the warning function of the new state `l`, with a
+    /// `Warnings` of its own.
+    ///
+    /// # Safety
+    /// `l` must be a new main Lua state; [`Warnings::remove`] before it
+    /// closes.
+    pub unsafe fn install(l: *mut lua_State) {
+        let warnings = Box::into_raw(Box::new(Warnings::default()));
+        unsafe {
+            lua_getextraspace(l).cast::<*mut Warnings>().write(warnings);
+            lua_setwarnf(l, Some(warning), warnings.cast());
+        }
+    }
+
+    /// Frees the `Warnings` of a state about to close.
+    ///
+    /// # Safety
+    /// `l` must be a main Lua state set up by [`Warnings::install`].
+    pub unsafe fn remove(l: *mut lua_State) {
+        unsafe {
+            let slot = lua_getextraspace(l).cast::<*mut Warnings>();
+            let warnings = slot.replace(ptr::null_mut());
+            lua_setwarnf(l, None, ptr::null_mut());
+            if !warnings.is_null() {
+                drop(Box::from_raw(warnings));
+            }
+        }
+    }
+}
 
 /// Lua's warning function: a warning goes to the host console at level
 /// warn, as one message. `@on` and `@off` switch warnings on and off; other
 /// control messages (`@...`) are ignored, as in Lua's own interpreter. It
 /// never raises (Lua also warns from inside the collector), and a console
-/// refusal drops the warning.
+/// refusal drops the warning. `ud` is the state's [`Warnings`].
 pub unsafe extern "C-unwind" fn warning(
-    _ud: *mut c_void,
+    ud: *mut c_void,
     message: *const c_char,
     to_continue: c_int,
 ) {
+    // SAFETY: `ud` is the state's `Warnings` (see `Warnings::install`); the
+    // guest is single-threaded and nothing here calls back into Lua.
+    let warnings = unsafe { &mut *ud.cast::<Warnings>() };
     let piece = unsafe { CStr::from_ptr(message) }.to_string_lossy();
-    let mut pending = WARNING.lock().unwrap_or_else(PoisonError::into_inner);
-    if pending.is_empty() && to_continue == 0 && piece.starts_with('@') {
+    if warnings.pending.is_empty() && to_continue == 0 && piece.starts_with('@') {
         match &*piece {
-            "@on" => WARNINGS_ON.store(true, Ordering::Relaxed),
-            "@off" => WARNINGS_ON.store(false, Ordering::Relaxed),
+            "@on" => warnings.on = true,
+            "@off" => warnings.on = false,
             _ => {}
         }
         return;
     }
-    pending.push_str(&piece);
+    warnings.pending.push_str(&piece);
     if to_continue != 0 {
         return;
     }
-    let text = std::mem::take(&mut *pending);
-    drop(pending);
-    if WARNINGS_ON.load(Ordering::Relaxed) {
+    let text = std::mem::take(&mut warnings.pending);
+    if warnings.on {
         let _ = console::log(Level::Warn, &text);
     }
 }

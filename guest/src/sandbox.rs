@@ -102,7 +102,10 @@ pub fn init(options: Options) -> Result<(), ScriptError> {
     } else if existing.is_null() || prepared {
         if prepared {
             // SAFETY: the prepared state has run no script code.
-            unsafe { lua_close(existing) };
+            unsafe {
+                crate::console::Warnings::remove(existing);
+                lua_close(existing);
+            }
             STATE.store(ptr::null_mut(), Ordering::Relaxed);
         }
         let l = new_state(options.libraries)?;
@@ -144,7 +147,7 @@ fn new_state(libraries: Libraries) -> Result<*mut lua_State, ScriptError> {
             ));
         }
         lua_atpanic(l, panic_handler);
-        lua_setwarnf(l, Some(crate::console::warning), ptr::null_mut());
+        crate::console::Warnings::install(l);
         lua_pushcfunction(l, open_libraries);
         lua_pushinteger(l, lua_Integer::from(libraries.bits()));
         let status = lua_pcall(l, 1, 0, 0);
