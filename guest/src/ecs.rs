@@ -27,7 +27,7 @@ fn too_many_names(what: &str, count: usize) -> String {
 
 /// Raises the host's refusal of `what` (`"ecs.get"`, ...) as a Lua error:
 /// `script.lua:7: ecs.get: entity 12 does not exist`.
-unsafe fn raise_ecs(l: *mut lua_State, what: &str, error: EcsError) -> c_int {
+unsafe fn raise_ecs(l: *mut lua_State, what: &str, error: EcsError) -> ! {
     let message = format!("{what}: {}", error.message);
     drop(error);
     unsafe { raise(l, message) }
@@ -146,7 +146,7 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
         }
         if let Some(message) = refusal {
             drop(components);
-            return raise(l, message);
+            raise(l, message);
         }
         let outcome = ecs::spawn(&components);
         drop(components);
@@ -208,7 +208,7 @@ unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
     unsafe {
         let (entity, id) = match entity_and_component(l, "ecs.get") {
             Ok(arguments) => arguments,
-            Err(message) => return raise(l, message),
+            Err(message) => raise(l, message),
         };
         match ecs::get(entity, id) {
             Ok(None) => {
@@ -227,13 +227,13 @@ unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
         luaL_checkany(l, 3);
         let (entity, id) = match entity_and_component(l, "ecs.insert") {
             Ok(arguments) => arguments,
-            Err(message) => return raise(l, message),
+            Err(message) => raise(l, message),
         };
         let mut value = value_buffer();
         if let Err(error) = encode_value(&mut value, l, 3) {
             drop(value);
             let message = format!("ecs.insert: component {}: {error}", lossy_string(l, 2));
-            return raise(l, message);
+            raise(l, message);
         }
         let outcome = ecs::insert(entity, id, &value);
         drop(value);
@@ -248,7 +248,7 @@ unsafe extern "C-unwind" fn emit(l: *mut lua_State) -> c_int {
         let data = luaL_checklstring(l, 1, &mut len);
         let name = match std::str::from_utf8(std::slice::from_raw_parts(data.cast::<u8>(), len)) {
             Ok(name) => name,
-            Err(_) => return raise(l, "ecs.emit: the event name is not UTF-8".into()),
+            Err(_) => raise(l, "ecs.emit: the event name is not UTF-8".into()),
         };
         // No payload is nil.
         lua_settop(l, 2);
@@ -256,7 +256,7 @@ unsafe extern "C-unwind" fn emit(l: *mut lua_State) -> c_int {
         if let Err(error) = encode_value(&mut payload, l, 2) {
             drop(payload);
             let message = format!("ecs.emit: event {}: {error}", lossy_string(l, 1));
-            return raise(l, message);
+            raise(l, message);
         }
         let outcome = ecs::emit(name, &payload);
         drop(payload);
@@ -269,7 +269,7 @@ unsafe extern "C-unwind" fn remove(l: *mut lua_State) -> c_int {
     unsafe {
         let (entity, id) = match entity_and_component(l, "ecs.remove") {
             Ok(arguments) => arguments,
-            Err(message) => return raise(l, message),
+            Err(message) => raise(l, message),
         };
         no_results(l, "ecs.remove", ecs::remove(entity, id))
     }
@@ -280,7 +280,7 @@ unsafe extern "C-unwind" fn has(l: *mut lua_State) -> c_int {
     unsafe {
         let (entity, id) = match entity_and_component(l, "ecs.has") {
             Ok(arguments) => arguments,
-            Err(message) => return raise(l, message),
+            Err(message) => raise(l, message),
         };
         match ecs::has(entity, id) {
             Ok(found) => {
@@ -317,19 +317,19 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
                 let length = lua_rawlen(l, list);
                 let names = length.saturating_add(count as usize);
                 if names > MAX_NAMES_PER_CALL {
-                    return raise(l, too_many_names("ecs.query", names));
+                    raise(l, too_many_names("ecs.query", names));
                 }
                 for position in 1..=length {
                     lua_rawgeti(l, list, position as lua_Integer);
                     if lua_type(l, -1) != LUA_TSTRING {
                         drop(without);
-                        return raise(l, "ecs.query: `without` must list component names".into());
+                        raise(l, "ecs.query: `without` must list component names".into());
                     }
                     match component(l, "ecs.query", lua_gettop(l)) {
                         Ok(id) => without.push(id),
                         Err(message) => {
                             drop(without);
-                            return raise(l, message);
+                            raise(l, message);
                         }
                     }
                     lua_pop(l, 1);
@@ -340,12 +340,12 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
         if count as usize + without.len() > MAX_NAMES_PER_CALL {
             let names = count as usize + without.len();
             drop(without);
-            return raise(l, too_many_names("ecs.query", names));
+            raise(l, too_many_names("ecs.query", names));
         }
         for index in 1..=count {
             if lua_type(l, index) != LUA_TSTRING {
                 drop(without);
-                return raise(
+                raise(
                     l,
                     format!("ecs.query: argument {index} must be a component name"),
                 );
@@ -355,7 +355,7 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
             Ok(ids) => ids,
             Err(message) => {
                 drop(without);
-                return raise(l, message);
+                raise(l, message);
             }
         };
         let outcome = ecs::query(&with, &without);
@@ -373,19 +373,22 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
 /// `ecs.each("A", "B", ...)` → an iterator for a generic `for`, yielding
 /// each entity with all of them and one value per name:
 /// `for e, a, b in ecs.each("A", "B") do ... end`. Values come in pages of
-/// [`EACH_PAGE`] entities, one crossing a page.
+/// [`EACH_PAGE`] entities, one crossing a page. A name given more than once
+/// crosses once: the host sends each component's value once per entity,
+/// and each repeat is decoded again from those bytes (a table of its own,
+/// as every value is).
 unsafe extern "C-unwind" fn each(l: *mut lua_State) -> c_int {
     unsafe {
         let count = lua_gettop(l);
         if count == 0 {
-            return raise(l, "ecs.each: name at least one component".into());
+            raise(l, "ecs.each: name at least one component".into());
         }
         if count as usize > MAX_NAMES_PER_CALL {
-            return raise(l, too_many_names("ecs.each", count as usize));
+            raise(l, too_many_names("ecs.each", count as usize));
         }
         for index in 1..=count {
             if lua_type(l, index) != LUA_TSTRING {
-                return raise(
+                raise(
                     l,
                     format!("ecs.each: argument {index} must be a component name"),
                 );
@@ -393,21 +396,47 @@ unsafe extern "C-unwind" fn each(l: *mut lua_State) -> c_int {
         }
         let ids = match components(l, "ecs.each", 1, count) {
             Ok(ids) => ids,
-            Err(message) => return raise(l, message),
+            Err(message) => raise(l, message),
         };
-        let opened = ecs::each_open(&ids);
+        // The distinct components in the order first named, and for each
+        // name the place of its component among them (at most 64: a byte).
+        let mut distinct: Vec<u32> = Vec::with_capacity(ids.len());
+        let places: Vec<u8> = ids
+            .iter()
+            .map(|id| match distinct.iter().position(|known| known == id) {
+                Some(place) => place as u8,
+                None => {
+                    distinct.push(*id);
+                    (distinct.len() - 1) as u8
+                }
+            })
+            .collect();
         drop(ids);
+        let opened = ecs::each_open(&distinct);
+        let repeats = distinct.len() < places.len();
+        drop(distinct);
         let cursor = match opened {
             Ok(cursor) => cursor,
-            Err(error) => return raise_ecs(l, "ecs.each", error),
+            Err(error) => {
+                drop(places);
+                raise_ecs(l, "ecs.each", error);
+            }
         };
+        // `count` names are on the stack, so LUA_MINSTACK (20) slots are
+        // free above them: enough for the 7 upvalues.
         lua_pushinteger(l, lua_Integer::from(cursor));
         lua_pushinteger(l, lua_Integer::from(count));
         lua_pushnil(l); // the page: entity, values, entity, values, ...
         lua_pushinteger(l, 0); // the page's length
         lua_pushinteger(l, 0); // the position in it
         lua_pushboolean(l, 0); // whether the last page came
-        lua_pushcclosure(l, each_step, 6);
+        if repeats {
+            lua_pushlstring(l, places.as_ptr().cast(), places.len());
+        } else {
+            lua_pushnil(l); // one value per name, in order
+        }
+        drop(places);
+        lua_pushcclosure(l, each_step, 7);
         1
     }
 }
@@ -418,6 +447,69 @@ const EACH_PAGE_TABLE: c_int = 3;
 const EACH_PAGE_LENGTH: c_int = 4;
 const EACH_POSITION: c_int = 5;
 const EACH_DONE: c_int = 6;
+/// For each name, the place of its component's value among an entity's
+/// values in a page (a byte each), or nil when no name repeats.
+const EACH_PLACES: c_int = 7;
+
+/// The bytes of the string at `index`, or none when it is not a string.
+unsafe fn bytes_at<'a>(l: *mut lua_State, index: c_int) -> Option<&'a [u8]> {
+    unsafe {
+        if lua_type(l, index) != LUA_TSTRING {
+            return None;
+        }
+        let mut len = 0usize;
+        let data = lua_tolstring(l, index, &mut len);
+        Some(std::slice::from_raw_parts(data.cast::<u8>(), len))
+    }
+}
+
+/// Fills the page table on top of the stack from one `each-next` page:
+/// entity, value per name, entity, ...; returns the slots filled or why the
+/// page is malformed. `places` is [`EACH_PLACES`] (`None`: one value per
+/// name, in order).
+unsafe fn fill_page(
+    l: *mut lua_State,
+    page: &ecs::Page,
+    width: usize,
+    places: Option<&[u8]>,
+) -> Result<lua_Integer, String> {
+    let distinct = places.map_or(width, |places| {
+        places
+            .iter()
+            .map(|place| usize::from(*place) + 1)
+            .max()
+            .unwrap_or(0)
+    });
+    let mut values = Values::new(&page.values);
+    // Where each of an entity's distinct values starts in `page.values`.
+    let mut starts = Vec::with_capacity(distinct);
+    let mut slot: lua_Integer = 0;
+    for entity in &page.entities {
+        unsafe {
+            lua_pushinteger(l, *entity as lua_Integer);
+            slot += 1;
+            lua_rawseti(l, -2, slot);
+        }
+        starts.clear();
+        for name in 0..width {
+            let place = places
+                .and_then(|places| places.get(name))
+                .map_or(name, |place| usize::from(*place));
+            if place == starts.len() {
+                // The first name with this component: the next value.
+                starts.push(values.position());
+                unsafe { values.push_next(l) }?;
+            } else {
+                let start = starts.get(place).copied().unwrap_or(usize::MAX);
+                let bytes = page.values.get(start..).unwrap_or_default();
+                unsafe { Values::new(bytes).push_next(l) }?;
+            }
+            slot += 1;
+            unsafe { lua_rawseti(l, -2, slot) };
+        }
+    }
+    Ok(slot)
+}
 
 /// One step of an `ecs.each` iterator: the next entity and its values, or
 /// nil at the end.
@@ -425,6 +517,15 @@ unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
     unsafe {
         let upvalue = |n| lua_upvalueindex(n);
         let width = lua_tointeger(l, upvalue(EACH_WIDTH)) as c_int;
+        // It returns the entity and `width` values; the page table and a
+        // value being decoded need two more. A coroutine's stack starts
+        // small, so room is made first.
+        if lua_checkstack(l, width + 3) == 0 {
+            raise(
+                l,
+                format!("ecs.each: no stack space for {} values", width + 1),
+            );
+        }
         let mut position = lua_tointeger(l, upvalue(EACH_POSITION));
         if position >= lua_tointeger(l, upvalue(EACH_PAGE_LENGTH)) {
             if lua_toboolean(l, upvalue(EACH_DONE)) != 0 {
@@ -434,7 +535,7 @@ unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
             let cursor = lua_tointeger(l, upvalue(EACH_CURSOR)) as u32;
             let page = match ecs::each_next(cursor, EACH_PAGE) {
                 Ok(page) => page,
-                Err(error) => return raise_ecs(l, "ecs.each", error),
+                Err(error) => raise_ecs(l, "ecs.each", error),
             };
             if page.entities.len() < EACH_PAGE as usize {
                 lua_pushboolean(l, 1);
@@ -442,28 +543,17 @@ unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
             }
             let length = page.entities.len() * (width as usize + 1);
             lua_createtable(l, c_int::try_from(length).unwrap_or(0), 0);
-            let mut values = Values::new(&page.values);
-            let mut slot: lua_Integer = 0;
-            for entity in &page.entities {
-                lua_pushinteger(l, *entity as lua_Integer);
-                slot += 1;
-                lua_rawseti(l, -2, slot);
-                for _ in 0..width {
-                    match values.push_next(l) {
-                        Ok(()) => {}
-                        Err(error) => {
-                            drop(page);
-                            let message =
-                                format!("ecs.each: the host sent a malformed value: {error}");
-                            drop(error);
-                            return raise(l, message);
-                        }
-                    }
-                    slot += 1;
-                    lua_rawseti(l, -2, slot);
-                }
-            }
+            let places = bytes_at(l, upvalue(EACH_PLACES));
+            let filled = fill_page(l, &page, width as usize, places);
             drop(page);
+            let slot = match filled {
+                Ok(slot) => slot,
+                Err(error) => {
+                    let message = format!("ecs.each: the host sent a malformed value: {error}");
+                    drop(error);
+                    raise(l, message);
+                }
+            };
             lua_replace(l, upvalue(EACH_PAGE_TABLE));
             lua_pushinteger(l, slot);
             lua_replace(l, upvalue(EACH_PAGE_LENGTH));

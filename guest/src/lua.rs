@@ -21,13 +21,22 @@ pub const fn lua_upvalueindex(i: c_int) -> c_int {
 /// Raises `message` as a Lua error, after dropping the Rust string, with
 /// the calling Lua line in front as `luaL_error` does
 /// (`script.lua:7: ecs.get: entity 12 does not exist`).
-pub unsafe fn raise(l: *mut lua_State, message: String) -> c_int {
+///
+/// # Safety
+/// `l` must be running a C function called from Lua (the error unwinds its
+/// frame). When the stack has no room left for the message, the frame's
+/// values are dropped first: they are lost to the error anyway.
+pub unsafe fn raise(l: *mut lua_State, message: String) -> ! {
     unsafe {
+        if lua_checkstack(l, 2) == 0 {
+            lua_settop(l, 0);
+        }
         lua_pushlstring(l, message.as_ptr().cast(), message.len());
         drop(message);
         luaL_where(l, 1);
         lua_rotate(l, -2, 1);
         lua_concat(l, 2);
+        // Does not return: unwinds to the protected call.
         lua_error(l)
     }
 }

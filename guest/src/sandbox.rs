@@ -261,27 +261,99 @@ unsafe fn push_global_function(l: *mut lua_State, function: Global<'_>) -> bool 
     }
 }
 
+/// What setting up a call found (see [`push_function_and_arguments`]).
+enum Setup {
+    /// The script defines no such function.
+    NoFunction,
+    /// The function and this many arguments are on the stack.
+    Pushed(c_int),
+    /// The arguments could not be pushed, for this reason.
+    BadArguments(String),
+}
+
+/// What [`setup_call`] works from: the function to find, what pushes its
+/// arguments, and what it found.
+struct CallSetup<'a, F> {
+    function: Global<'a>,
+    push_arguments: Option<F>,
+    outcome: Setup,
+}
+
+/// Pushes the global function and its arguments as its [`CallSetup`]
+/// (argument 1, a light userdata) says, and returns them; records what it
+/// found in the setup. Runs under `lua_pcall`: decoding arguments allocates,
+/// and a script that filled its memory must get Lua's "not enough memory",
+/// not a sandbox stopped by an error outside any protected call.
+unsafe extern "C-unwind" fn setup_call<F>(l: *mut lua_State) -> c_int
+where
+    F: FnOnce(*mut lua_State) -> Result<c_int, String>,
+{
+    unsafe {
+        // SAFETY: `push_function_and_arguments` passes a pointer to its own
+        // live `CallSetup<F>`, and nothing else calls this function.
+        let setup = &mut *lua_touserdata(l, 1).cast::<CallSetup<'_, F>>();
+        lua_settop(l, 0);
+        if !push_global_function(l, setup.function) {
+            setup.outcome = Setup::NoFunction;
+            return 0;
+        }
+        let Some(push_arguments) = setup.push_arguments.take() else {
+            setup.outcome = Setup::Pushed(0);
+            return 1;
+        };
+        match push_arguments(l) {
+            Ok(count) => {
+                setup.outcome = Setup::Pushed(count);
+                count + 1
+            }
+            Err(error) => {
+                setup.outcome = Setup::BadArguments(error);
+                0
+            }
+        }
+    }
+}
+
 /// Pushes the global `function` and the arguments `push_arguments` pushes
-/// (it returns how many, or why it could not): the argument count, or
-/// `None` when the script defines no such function. On `None` or an error
-/// the stack is emptied.
+/// (it returns how many, or why it could not), under protection (see
+/// [`setup_call`]): the argument count, or `None` when the script defines
+/// no such function. On `None` or an error the stack is left as it was.
 ///
 /// # Safety
-/// `l` must be a valid Lua state.
-unsafe fn push_function_and_arguments(
+/// `l` must be a valid Lua state, not running any function (the main
+/// thread between calls: its base frame has `LUA_MINSTACK` slots, of which
+/// this uses two; `push_arguments` makes room for what it pushes).
+unsafe fn push_function_and_arguments<F>(
     l: *mut lua_State,
     function: Global<'_>,
-    push_arguments: impl FnOnce(*mut lua_State) -> Result<c_int, String>,
-) -> Result<Option<c_int>, ScriptError> {
+    push_arguments: F,
+) -> Result<Option<c_int>, ScriptError>
+where
+    F: FnOnce(*mut lua_State) -> Result<c_int, String>,
+{
     unsafe {
-        if !push_global_function(l, function) {
-            lua_settop(l, 0);
-            return Ok(None);
+        let base = lua_gettop(l);
+        let mut setup = CallSetup {
+            function,
+            push_arguments: Some(push_arguments),
+            outcome: Setup::NoFunction,
+        };
+        lua_pushcfunction(l, setup_call::<F>);
+        lua_pushlightuserdata(l, ptr::from_mut(&mut setup).cast());
+        let status = lua_pcall(l, 1, LUA_MULTRET, 0);
+        if status != LUA_OK {
+            let error = errors::describe(l, status, lua_gettop(l), function.name());
+            lua_settop(l, base);
+            return Err(error);
         }
-        match push_arguments(l) {
-            Ok(count) => Ok(Some(count)),
-            Err(error) => {
-                lua_settop(l, 0);
+        match setup.outcome {
+            Setup::Pushed(count) => Ok(Some(count)),
+            Setup::NoFunction => {
+                lua_settop(l, base);
+                Ok(None)
+            }
+            Setup::BadArguments(error) => {
+                lua_settop(l, base);
                 Err(errors::guest_error(
                     ErrorKind::Runtime,
                     format!("bad arguments for {}: {error}", function.name()),
@@ -297,9 +369,7 @@ unsafe fn push_function_and_arguments(
 /// index; `None` when there is no such function.
 ///
 /// # Safety
-/// `l` must be a valid Lua state. The pushes before the call can only fail
-/// for lack of memory, which ends the instance (the host then reports kind
-/// `memory`).
+/// `l` must be a valid Lua state, not running any function.
 unsafe fn call_global(
     l: *mut lua_State,
     function: Global<'_>,
@@ -307,7 +377,9 @@ unsafe fn call_global(
 ) -> Result<Option<c_int>, ScriptError> {
     unsafe {
         let handler = prepare_call(l);
-        let Some(argument_count) = push_function_and_arguments(l, function, push_arguments)? else {
+        let pushed = push_function_and_arguments(l, function, push_arguments);
+        let Some(argument_count) = pushed.inspect_err(|_| lua_settop(l, 0))? else {
+            lua_settop(l, 0);
             return Ok(None);
         };
         let status = lua_pcall(l, argument_count, LUA_MULTRET, handler);
@@ -338,11 +410,15 @@ fn callback(
     push_arguments: impl FnOnce(*mut lua_State) -> Result<c_int, String>,
 ) -> Result<(), ScriptError> {
     let l = state()?;
-    // SAFETY: a valid state; as in `call_global`, the pushes can fail only
-    // for lack of memory, which ends the instance.
+    // SAFETY: a valid state, between calls. The thread the callback runs on
+    // is made (if need be) with its arguments, under protection.
     unsafe {
         lua_settop(l, 0);
-        match push_function_and_arguments(l, Global::Callback(function), push_arguments)? {
+        let with_thread = |l| {
+            tasks::make_callback_thread(l);
+            push_arguments(l)
+        };
+        match push_function_and_arguments(l, Global::Callback(function), with_thread)? {
             Some(arguments) => tasks::run_callback(l, function.name(), arguments),
             None => Ok(()),
         }
@@ -364,7 +440,7 @@ pub fn start() -> Result<(), ScriptError> {
 /// `on_update(dt)`, if defined.
 pub fn update(dt: f64) -> Result<(), ScriptError> {
     callback(Callback::Update, |l| {
-        // SAFETY: a valid state with room for the argument (`call_global`).
+        // SAFETY: a C function's frame (`setup_call`), with room for one.
         unsafe { lua_pushnumber(l, dt) };
         Ok(1)
     })
@@ -374,8 +450,9 @@ pub fn update(dt: f64) -> Result<(), ScriptError> {
 /// `sender` the emitting script's entity (nil for the engine).
 pub fn event(name: &str, payload: &[u8], sender: Option<u64>) -> Result<(), ScriptError> {
     callback(Callback::Event, |l| {
-        // SAFETY: a valid state (`call_global`); decoding may raise only for
-        // lack of memory.
+        // SAFETY: a C function's frame (`setup_call`) with room for three
+        // (decoding makes its own); it may raise (out of memory), which
+        // `setup_call`'s protected call catches.
         unsafe {
             lua_pushlstring(l, name.as_ptr().cast(), name.len());
             value::push_value(l, payload)?;

@@ -223,7 +223,8 @@ unsafe fn stretch_error(
     what: &str,
 ) -> ScriptError {
     unsafe {
-        if lua_checkstack(l, 4) == 0 {
+        // Room for the traceback (lauxlib builds it on the stack) and the error.
+        if lua_checkstack(l, LUA_MINSTACK) == 0 {
             return errors::guest_error(ErrorKind::Memory, "not enough memory".into());
         }
         errors::save_traceback_of(l, thread);
@@ -310,7 +311,8 @@ const STRAY_YIELD: &str = "coroutine.yield outside a coroutine of the script's o
 /// `l` must be the thread that resumed `thread`, which is suspended.
 unsafe fn stray_yield(l: *mut lua_State, thread: *mut lua_State, what: &str) -> ScriptError {
     unsafe {
-        if lua_checkstack(l, 4) == 0 {
+        // Room for the traceback (lauxlib builds it on the stack) and the error.
+        if lua_checkstack(l, LUA_MINSTACK) == 0 {
             return errors::guest_error(ErrorKind::Memory, "not enough memory".into());
         }
         errors::save_traceback_of(l, thread);
@@ -331,29 +333,50 @@ unsafe fn stray_yield(l: *mut lua_State, thread: *mut lua_State, what: &str) -> 
     }
 }
 
-/// Runs a callback as a task: `push` pushes the function and its arguments
-/// on `l` and returns how many arguments. A callback that waits becomes a
-/// task; `Ok` either way.
+/// Makes the thread callbacks run on, if there is none (the last one
+/// waited, and became a task, or failed).
 ///
 /// # Safety
-/// `l` must be the sandbox's main Lua state with an empty stack. Making the
-/// callback's thread can fail only for lack of memory, which ends the
-/// instance.
+/// `l` must be the sandbox's main Lua state running a C function under
+/// protection (making a thread may raise: out of memory).
+pub unsafe fn make_callback_thread(l: *mut lua_State) {
+    if with(|scheduler| scheduler.spare.is_some()) {
+        return;
+    }
+    unsafe {
+        let thread = lua_newthread(l);
+        let reference = luaL_ref(l, LUA_REGISTRYINDEX);
+        with(|scheduler| scheduler.spare = Some((thread, reference)));
+    }
+}
+
+/// Runs a callback as a task: the function and its `arguments` are on top
+/// of `l`'s stack, and [`make_callback_thread`] made the thread to run it
+/// on. A callback that waits becomes a task; `Ok` either way.
+///
+/// # Safety
+/// `l` must be the sandbox's main Lua state, holding only the function and
+/// its arguments.
 pub unsafe fn run_callback(
     l: *mut lua_State,
     what: &str,
     arguments: c_int,
 ) -> Result<(), ScriptError> {
     unsafe {
-        let thread = match with(|scheduler| scheduler.spare) {
-            Some((thread, _)) => thread,
-            None => {
-                let thread = lua_newthread(l);
-                let reference = luaL_ref(l, LUA_REGISTRYINDEX);
-                with(|scheduler| scheduler.spare = Some((thread, reference)));
-                thread
-            }
+        let Some((thread, _)) = with(|scheduler| scheduler.spare) else {
+            lua_settop(l, 0);
+            return Err(errors::guest_error(
+                ErrorKind::Runtime,
+                format!("{what}: no thread to run it on"),
+            ));
         };
+        if lua_checkstack(thread, arguments + 1) == 0 {
+            lua_settop(l, 0);
+            return Err(errors::guest_error(
+                ErrorKind::Memory,
+                "not enough memory".into(),
+            ));
+        }
         lua_xmove(l, thread, arguments + 1);
         let mut results = 0;
         let status = lua_resume(thread, l, arguments, &mut results);
@@ -442,7 +465,7 @@ unsafe fn call_unless_task(l: *mut lua_State, refusal: &'static str) -> c_int {
         if !thread.is_null()
             && with(|scheduler| scheduler.by_thread.contains_key(&(thread as usize)))
         {
-            return raise(l, refusal.to_string());
+            raise(l, refusal.to_string());
         }
         let arguments = lua_gettop(l);
         lua_pushvalue(l, lua_upvalueindex(1));
@@ -548,7 +571,7 @@ unsafe extern "C-unwind" fn wait(l: *mut lua_State) -> c_int {
                 || scheduler.spare.is_some_and(|(spare, _)| spare == l)
         });
         if is_task && lua_isyieldable(l) == 0 {
-            return raise(
+            raise(
                 l,
                 "task.wait: cannot wait inside a function called from C (such as a \
                  table.sort comparator or a gsub callback)"
@@ -557,7 +580,7 @@ unsafe extern "C-unwind" fn wait(l: *mut lua_State) -> c_int {
         }
         let id = match current_task(l) {
             Ok(id) => id,
-            Err(message) => return raise(l, message),
+            Err(message) => raise(l, message),
         };
         let clock = tasks::now();
         with(|scheduler| {
@@ -568,14 +591,24 @@ unsafe extern "C-unwind" fn wait(l: *mut lua_State) -> c_int {
     }
 }
 
-/// A new task's thread, anchored; its id. Raises when too many are alive.
-unsafe fn new_task(l: *mut lua_State, what: &str) -> (i64, *mut lua_State) {
+/// A new task's thread, anchored, holding the function and the `arguments`
+/// above it, moved from the top of `l`'s stack; its id. Raises when too
+/// many tasks are alive, or when the new thread's stack has no room for
+/// that many arguments.
+unsafe fn new_task(l: *mut lua_State, what: &str, arguments: c_int) -> (i64, *mut lua_State) {
     unsafe {
         if let Some(refusal) = with(|scheduler| scheduler.too_many(what)) {
             raise(l, refusal);
         }
         let thread = lua_newthread(l);
+        // A new thread has room for 40 values; the function and its
+        // arguments may be up to Lua's stack limit.
+        if lua_checkstack(thread, arguments + 1) == 0 {
+            lua_pop(l, 1);
+            raise(l, format!("{what}: too many arguments ({arguments})"));
+        }
         let reference = luaL_ref(l, LUA_REGISTRYINDEX);
+        lua_xmove(l, thread, arguments + 1);
         (with(|scheduler| scheduler.add(thread, reference)), thread)
     }
 }
@@ -587,8 +620,7 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
     unsafe {
         luaL_checktype(l, 1, LUA_TFUNCTION);
         let arguments = lua_gettop(l) - 1;
-        let (id, thread) = new_task(l, "task.spawn");
-        lua_xmove(l, thread, arguments + 1);
+        let (id, thread) = new_task(l, "task.spawn", arguments);
         let mut results = 0;
         let status = lua_resume(thread, l, arguments, &mut results);
         match settle(id, status) {
@@ -596,7 +628,7 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
             (Stretch::Failed(reference), _) => {
                 if status == LUA_YIELD {
                     release(l, reference);
-                    return raise(l, STRAY_YIELD.into());
+                    raise(l, STRAY_YIELD.into());
                 }
                 // The error object, as it was raised.
                 lua_xmove(thread, l, 1);
@@ -617,8 +649,7 @@ unsafe extern "C-unwind" fn delay(l: *mut lua_State) -> c_int {
         let seconds = seconds(l, 1, "task.delay");
         luaL_checktype(l, 2, LUA_TFUNCTION);
         let arguments = lua_gettop(l) - 2;
-        let (id, thread) = new_task(l, "task.delay");
-        lua_xmove(l, thread, arguments + 1);
+        let (id, _) = new_task(l, "task.delay", arguments);
         let clock = tasks::now();
         with(|scheduler| scheduler.wait(id, clock, seconds, Start::Delayed { arguments }));
         lua_pushinteger(l, id);

@@ -307,6 +307,11 @@ impl<'a> Values<'a> {
         Values { bytes, at: 0 }
     }
 
+    /// Where the next value starts in the bytes.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
     fn take(&mut self, count: usize) -> Result<&'a [u8], String> {
         let end = self
             .at

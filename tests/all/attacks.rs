@@ -322,3 +322,69 @@ fn every_ecs_attack_is_contained_and_leaves_the_world_unchanged() {
     }
     report("ecs", &attacks, failures);
 }
+
+/// What the sweep script reports (`tests/attacks/sweep/api_sweep.lua`).
+#[derive(Component, Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Report(serde_json::Value);
+
+#[test]
+fn every_api_function_takes_any_arguments_in_every_context() {
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/attacks/sweep/api_sweep.lua"),
+    )
+    .expect("the sweep script");
+    let mut world = World::new();
+    let mut registry = ComponentRegistry::default();
+    registry
+        .register::<Position>("Position")
+        .register::<Report>("Report");
+    world.insert_resource(registry);
+    let mut manager = ScriptManager::new(engine().clone());
+    // The sweep makes refused calls on purpose.
+    manager.set_max_violations(u32::MAX);
+    world.insert_resource(manager);
+    let own = world.spawn(Position { x: 1.0, y: 2.0 }).id();
+    let permissions = Permissions::default()
+        .read(["Position", "Report"])
+        .write(["Position", "Report"])
+        .emit(["Position"])
+        .receive(["Position"])
+        .spawn_and_despawn();
+    // Room for a thousand prints of 2,000 arguments in one call.
+    let config = ScriptConfig {
+        limits: Limits {
+            memory: 256 << 20,
+            timeout: std::time::Duration::from_secs(60),
+            output_bytes: 256 << 20,
+            output_lines: 1 << 20,
+            ..Limits::default()
+        },
+        ..ScriptConfig::default()
+    };
+    let id = ScriptRunner::attach(&mut world, own, "sweep.lua", source, config, permissions)
+        .expect("the sweep's main chunk (and its coroutine) runs");
+    for _ in 0..3 {
+        ScriptRunner::tick(&mut world, 0.1);
+    }
+    let errors = world.resource::<ScriptManager>().errors(id);
+    assert!(errors.is_empty(), "{errors:?}");
+    let done = world
+        .get::<Report>(own)
+        .expect("on_update reported")
+        .0
+        .to_string();
+    for context in [
+        "main chunk",
+        "coroutine in the main chunk",
+        "on_start",
+        "task",
+        "coroutine in on_start",
+        "on_update",
+        "on_event",
+    ] {
+        assert!(
+            done.contains(&format!("\"{context} ")),
+            "{context} did not finish: {done}"
+        );
+    }
+}

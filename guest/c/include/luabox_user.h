@@ -26,4 +26,16 @@
  */
 #define luai_makeseed(L) ((unsigned int)0x4c756131u)
 
+/*
+ * Lua's API checks, always on. Lua's C API trusts its caller: a push with
+ * no room made first (lua_checkstack) writes past the stack, and a wrong
+ * index reads or writes anywhere. The glue must never do that, whatever a
+ * script does; with the checks on, a slip in the glue stops the instance
+ * (a trap: the host reports it and throws the instance away) at the first
+ * call that breaks the rule, instead of letting a script corrupt the heap
+ * through it. A check is a compare and a branch in lapi.c; the interpreter's
+ * own loop (lvm.c) has none. (`api_check` wraps this with the message.)
+ */
+#define luai_apicheck(l, e) ((void)(l), (e) ? (void)0 : __builtin_trap())
+
 #endif
