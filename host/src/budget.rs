@@ -1,5 +1,7 @@
-//! What host work costs a script: every host function a script can reach is
-//! bounded in time and bytes, and charged to the script's call.
+//! What a call may spend, and what host work costs a script: every call
+//! into a sandbox gets a [`CallBudget`] of fuel and time, and every host
+//! function a script can reach is bounded in time and bytes, and charged to
+//! the script's call.
 //!
 //! Three bounds hold for every host call:
 //! - **Fuel.** Host work is charged to the script's fuel, in proportion to
@@ -18,8 +20,9 @@
 //!   output, the result).
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use crate::config::Limits;
 use crate::error::Limit;
 
 /// Fuel every host call costs before it does anything (about a crossing).
@@ -119,6 +122,92 @@ impl HostWork {
     /// The fuel left after what was charged (`None` when unmetered).
     pub(crate) fn fuel_left(&self) -> Option<u64> {
         self.fuel_left.map(|left| left.saturating_sub(self.charged))
+    }
+}
+
+/// What made a call's budget smaller than its script's limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BudgetCut {
+    /// What was left this tick of the one call's budget a script's event
+    /// and task calls share (see [`TickShare`](crate::share::TickShare)).
+    TickShare,
+    /// What was left of a run's wall-time budget.
+    RunTime,
+}
+
+/// The fuel and time one call into a sandbox gets: the script's limits, or
+/// less when the call shares them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct CallBudget {
+    pub(crate) fuel: u64,
+    pub(crate) timeout: Duration,
+    fuel_cut: Option<BudgetCut>,
+    time_cut: Option<BudgetCut>,
+}
+
+impl CallBudget {
+    /// A whole call's budget under `limits`.
+    pub(crate) fn of(limits: &Limits) -> Self {
+        CallBudget {
+            fuel: limits.fuel,
+            timeout: limits.timeout,
+            fuel_cut: None,
+            time_cut: None,
+        }
+    }
+
+    /// At most `fuel` and `timeout`, cut by `cut`.
+    pub(crate) fn at_most(mut self, fuel: u64, timeout: Duration, cut: BudgetCut) -> Self {
+        if fuel < self.fuel {
+            self.fuel = fuel;
+            self.fuel_cut = Some(cut);
+        }
+        if timeout < self.timeout {
+            self.timeout = timeout;
+            self.time_cut = Some(cut);
+        }
+        self
+    }
+
+    /// Ending by `deadline` at the latest, if there is one.
+    pub(crate) fn until(self, deadline: Option<Instant>) -> Self {
+        match deadline {
+            Some(deadline) => self.at_most(
+                u64::MAX,
+                deadline.saturating_duration_since(Instant::now()),
+                BudgetCut::RunTime,
+            ),
+            None => self,
+        }
+    }
+
+    /// The message for a call that used up this budget's fuel.
+    pub(crate) fn fuel_message(&self, limits: &Limits) -> String {
+        let base = format!("used up the fuel budget of {} units", self.fuel);
+        match self.fuel_cut {
+            Some(BudgetCut::TickShare) => format!(
+                "{base} (what was left this tick of one call's {} units, which its event and \
+                 task calls share)",
+                limits.fuel
+            ),
+            Some(BudgetCut::RunTime) | None => base,
+        }
+    }
+
+    /// The message for a call that ran past this budget's time.
+    pub(crate) fn timeout_message(&self, limits: &Limits) -> String {
+        let base = format!("ran longer than the timeout of {:?}", self.timeout);
+        match self.time_cut {
+            Some(BudgetCut::TickShare) => format!(
+                "{base} (what was left this tick of one call's {:?}, which its event and task \
+                 calls share)",
+                limits.timeout
+            ),
+            Some(BudgetCut::RunTime) => {
+                format!("{base} (what was left of the run's wall-time budget)")
+            }
+            None => base,
+        }
     }
 }
 

@@ -33,10 +33,22 @@ impl fmt::Display for ConsoleMessage {
     }
 }
 
+/// Where an instance's messages go as they are written, instead of being
+/// kept (see [`ScriptInstance::stream_output`](crate::ScriptInstance::stream_output)).
+pub(crate) struct OutputSink(Box<dyn FnMut(&ConsoleMessage) + Send + Sync>);
+
+impl fmt::Debug for OutputSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OutputSink")
+    }
+}
+
 /// The messages of one instance, with the per-call caps.
 #[derive(Debug)]
 pub(crate) struct Console {
     messages: Vec<ConsoleMessage>,
+    /// When set, messages go here as they are written and are not kept.
+    sink: Option<OutputSink>,
     dropped: u64,
     bytes_this_call: usize,
     lines_this_call: usize,
@@ -86,6 +98,7 @@ impl Console {
     pub(crate) fn new(max_bytes: usize, max_lines: usize) -> Self {
         Console {
             messages: Vec::new(),
+            sink: None,
             dropped: 0,
             bytes_this_call: 0,
             lines_this_call: 0,
@@ -130,11 +143,22 @@ impl Console {
         }
     }
 
-    /// Appends a message that [`ConsoleRoom::check`] accepted.
+    /// Appends a message that [`ConsoleRoom::check`] accepted (or hands it
+    /// to the sink, if there is one).
     pub(crate) fn push(&mut self, level: ConsoleLevel, text: String) {
         self.bytes_this_call = self.bytes_this_call.saturating_add(text.len());
         self.lines_this_call = self.lines_this_call.saturating_add(lines_of(&text));
-        self.messages.push(ConsoleMessage { level, text });
+        let message = ConsoleMessage { level, text };
+        match &mut self.sink {
+            Some(OutputSink(sink)) => sink(&message),
+            None => self.messages.push(message),
+        }
+    }
+
+    /// Sends the messages written from now on to `sink` instead of keeping
+    /// them.
+    pub(crate) fn stream_to(&mut self, sink: impl FnMut(&ConsoleMessage) + Send + Sync + 'static) {
+        self.sink = Some(OutputSink(Box::new(sink)));
     }
 
     pub(crate) fn messages(&self) -> &[ConsoleMessage] {

@@ -9,7 +9,7 @@ use wasmtime::component::Linker;
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use crate::bindings::{self, Sandbox, SandboxPre};
-use crate::budget;
+use crate::budget::{self, CallBudget};
 use crate::cache::{self, GuestOrigin};
 use crate::config::{EngineConfig, Limits, ScriptConfig, StdLib};
 use crate::console::{Console, ConsoleMessage};
@@ -17,7 +17,7 @@ use crate::error::{Limit, Result, ScriptError, cut_error_text};
 use crate::host_state::{GameClock, HostState, MemoryCap, TASK_TIME_EPSILON};
 use crate::imports;
 use crate::json_text::JsonText;
-use crate::msgpack;
+use crate::msgpack::{self, ToJsonError};
 use crate::share::TickShare;
 use crate::world::WorldCall;
 
@@ -139,7 +139,9 @@ impl ScriptEngine {
             name: name.to_string(),
             store,
             sandbox: None,
-            deadline_ticks: ticks_for(limits.timeout, self.epoch_tick),
+            epoch_tick: self.epoch_tick,
+            budget: CallBudget::of(&limits),
+            next_budget: None,
             limits,
             terminated: None,
             fuel_used: 0,
@@ -237,7 +239,13 @@ pub struct ScriptInstance {
     store: Store<HostState>,
     sandbox: Option<Sandbox>,
     limits: Limits,
-    deadline_ticks: u64,
+    /// How long an epoch tick of the engine is (timeouts count in ticks).
+    epoch_tick: Duration,
+    /// The budget of the current (or last) call.
+    budget: CallBudget,
+    /// A smaller budget for the next call only (see
+    /// [`ScriptInstance::limit_next_call`]).
+    next_budget: Option<CallBudget>,
     terminated: Option<String>,
     fuel_used: u64,
     /// Whether `fuel_used` counts everything (see [`ScriptInstance::fuel_used_exact`]).
@@ -298,7 +306,10 @@ impl ScriptInstance {
         }
         match msgpack::to_json(bytes, max) {
             Ok(text) => Ok(text),
-            Err(_) if msgpack::to_json(bytes, usize::MAX).is_ok() => Err(too_big(max + 1)),
+            Err(ToJsonError::TooLarge { .. }) => match msgpack::check_json(bytes) {
+                Ok(()) => Err(too_big(max + 1)),
+                Err(error) => Err(self.malformed(error)),
+            },
             Err(error) => Err(self.malformed(error)),
         }
     }
@@ -478,6 +489,7 @@ impl ScriptInstance {
             {
                 break;
             }
+            self.limit_next_call(share.next_call(&self.limits));
             let outcome = self.resume_task();
             share.charge(self.fuel_used);
             match outcome {
@@ -495,6 +507,12 @@ impl ScriptInstance {
         let outcome =
             self.call_sandbox(|sandbox, store| sandbox.luabox_sandbox_script().call_resume(store))?;
         outcome.map_err(|error| self.guest_error(error))
+    }
+
+    /// Gives the next call into the sandbox `budget` instead of a whole
+    /// call's (never more than the script's limits).
+    pub(crate) fn limit_next_call(&mut self, budget: CallBudget) {
+        self.next_budget = Some(budget);
     }
 
     /// Sets the game clock the script's tasks see.
@@ -557,6 +575,30 @@ impl ScriptInstance {
         self.store.data_mut().console.take()
     }
 
+    /// Sends what the script writes to the console from now on to `sink`,
+    /// each message as it is written (during the call), instead of keeping
+    /// it for [`ScriptInstance::take_output`]: for output that should show
+    /// as it happens, or that is too much to hold. The per-call caps
+    /// ([`Limits::output_bytes`], [`Limits::output_lines`]) still apply.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use luabox::{ScriptConfig, ScriptEngine};
+    ///
+    /// let engine = ScriptEngine::new(Default::default())?;
+    /// let mut script = engine.instantiate("count.lua", &ScriptConfig::default())?;
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = Arc::clone(&seen);
+    /// script.stream_output(move |message| sink.lock().unwrap().push(message.text.clone()));
+    /// script.run("for i = 1, 3 do print(i) end")?;
+    /// assert_eq!(*seen.lock().unwrap(), ["1", "2", "3"]);
+    /// assert!(script.take_output().is_empty());
+    /// # Ok::<(), luabox::ScriptError>(())
+    /// ```
+    pub fn stream_output(&mut self, sink: impl FnMut(&ConsoleMessage) + Send + Sync + 'static) {
+        self.store.data_mut().console.stream_to(sink);
+    }
+
     /// How many console messages were dropped untaken: an instance keeps
     /// the messages of earlier calls that nobody took only up to one call's
     /// output cap, the oldest dropped first.
@@ -602,13 +644,19 @@ impl ScriptInstance {
         if self.terminated.is_some() {
             return Err(self.terminated_error());
         }
+        let budget = self
+            .next_budget
+            .take()
+            .unwrap_or_else(|| CallBudget::of(&self.limits));
+        self.budget = budget;
         let state = self.store.data_mut();
         state.console.start_call();
         state.last_denial = None;
-        state.deadline = Instant::now() + self.limits.timeout;
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        state.deadline = Instant::now() + budget.timeout;
+        self.store
+            .set_epoch_deadline(ticks_for(budget.timeout, self.epoch_tick));
         if self.metered
-            && let Err(error) = self.store.set_fuel(self.limits.fuel)
+            && let Err(error) = self.store.set_fuel(budget.fuel)
         {
             return Err(ScriptError::Engine {
                 message: format!("setting fuel: {error:#}"),
@@ -617,7 +665,7 @@ impl ScriptInstance {
         let outcome = f(&mut self.store);
         if self.metered {
             let remaining = self.store.get_fuel().unwrap_or(0);
-            self.fuel_used = self.limits.fuel.saturating_sub(remaining);
+            self.fuel_used = budget.fuel.saturating_sub(remaining);
         }
         self.fuel_exact = !matches!(
             &outcome,
@@ -657,8 +705,8 @@ impl ScriptInstance {
         };
         if let Some((limit, message)) = imports::host_limit(error) {
             let message = match limit {
-                Limit::Fuel => format!("used up the fuel budget of {} units", limits.fuel),
-                Limit::Timeout => format!("ran longer than the timeout of {:?}", limits.timeout),
+                Limit::Fuel => self.budget.fuel_message(limits),
+                Limit::Timeout => self.budget.timeout_message(limits),
                 _ => message.to_string(),
             };
             return exceeded(limit, message);
@@ -673,14 +721,8 @@ impl ScriptInstance {
             );
         }
         match error.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => exceeded(
-                Limit::Fuel,
-                format!("used up the fuel budget of {} units", limits.fuel),
-            ),
-            Some(Trap::Interrupt) => exceeded(
-                Limit::Timeout,
-                format!("ran longer than the timeout of {:?}", limits.timeout),
-            ),
+            Some(Trap::OutOfFuel) => exceeded(Limit::Fuel, self.budget.fuel_message(limits)),
+            Some(Trap::Interrupt) => exceeded(Limit::Timeout, self.budget.timeout_message(limits)),
             Some(Trap::StackOverflow) => exceeded(Limit::Stack, "the wasm stack overflowed".into()),
             _ if self.store.data().limiter.refused => exceeded(
                 Limit::Memory,

@@ -3,7 +3,8 @@
 //! engine's inbox.
 //!
 //! A script emits with `ecs.emit(name, payload)` (needs `name` in its
-//! [`Permissions::emit`](crate::ecs::Permissions::emit)); the event is
+//! [`Permissions::emit`](crate::ecs::Permissions::emit), and an entity: the
+//! event's sender, so a script never passes for the engine); the event is
 //! buffered with the call's writes and dropped with them when the call
 //! fails. On the next tick every script whose
 //! [`Permissions::receive`](crate::ecs::Permissions::receive) holds `name`
@@ -31,6 +32,17 @@ pub const MAX_EVENTS_PER_TICK: usize = 1_024;
 /// The most events [`EmittedEvents`] keeps for an engine that does not
 /// drain it; older ones are dropped (and counted).
 pub const MAX_UNDRAINED_EVENTS: usize = 4 * MAX_EVENTS_PER_TICK;
+/// The most bytes the events [`EmittedEvents`] keeps may hold (names,
+/// payloads as JSON, script names, and 128 bytes each); older
+/// ones are dropped (and counted).
+pub const MAX_UNDRAINED_EVENT_BYTES: usize = 16 << 20;
+/// What [`EmittedEvents`] counts for each event on top of its texts.
+const EVENT_OVERHEAD_BYTES: usize = 128;
+
+/// The bytes an event holds in [`EmittedEvents`].
+fn held_bytes(event: &EmittedEvent) -> usize {
+    event.name.len() + event.payload.as_str().len() + event.script.len() + EVENT_OVERHEAD_BYTES
+}
 
 /// An event a script emitted, as the engine receives it.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,7 +51,8 @@ pub struct EmittedEvent {
     pub name: String,
     /// Its payload (`null` when the script gave none).
     pub payload: JsonText,
-    /// The emitting script's entity (none for a script with no entity).
+    /// The emitting script's entity (always set: a script with no entity
+    /// cannot emit, so a nil sender stays the engine's).
     pub sender: Option<Entity>,
     /// The emitting script's name.
     pub script: String,
@@ -70,12 +83,15 @@ pub struct EmittedEvent {
 #[derive(Resource, Debug, Default)]
 pub struct EmittedEvents {
     events: VecDeque<EmittedEvent>,
+    /// What `events` holds (see [`MAX_UNDRAINED_EVENT_BYTES`]).
+    bytes: usize,
     dropped: u64,
 }
 
 impl EmittedEvents {
     /// Takes every event held, oldest first.
     pub fn drain(&mut self) -> impl Iterator<Item = EmittedEvent> + '_ {
+        self.bytes = 0;
         self.events.drain(..)
     }
 
@@ -95,16 +111,24 @@ impl EmittedEvents {
     }
 
     /// How many events were dropped because more than
-    /// [`MAX_UNDRAINED_EVENTS`] waited.
+    /// [`MAX_UNDRAINED_EVENTS`], or more than [`MAX_UNDRAINED_EVENT_BYTES`],
+    /// waited.
     pub fn dropped(&self) -> u64 {
         self.dropped
     }
 
     fn push(&mut self, event: EmittedEvent) {
-        if self.events.len() >= MAX_UNDRAINED_EVENTS {
-            self.events.pop_front();
-            self.dropped += 1;
+        let bytes = held_bytes(&event);
+        while !self.events.is_empty()
+            && (self.events.len() >= MAX_UNDRAINED_EVENTS
+                || self.bytes + bytes > MAX_UNDRAINED_EVENT_BYTES)
+        {
+            if let Some(oldest) = self.events.pop_front() {
+                self.bytes -= held_bytes(&oldest);
+                self.dropped += 1;
+            }
         }
+        self.bytes += bytes;
         self.events.push_back(event);
     }
 }

@@ -140,7 +140,9 @@ struct SandboxComponents {
     names: Vec<String>,
     ids: HashMap<String, u32>,
     access: Vec<Option<Access>>,
-    generation: usize,
+    /// The registry generation `access` holds for (0: none yet; registries
+    /// number from 1).
+    generation: u64,
 }
 
 /// The instance's memory cap, and the peak it reached.

@@ -86,7 +86,8 @@ pub mod ecs {
     pub use crate::console::{LogEntry, ScriptConsole};
     pub use crate::events::{
         EmittedEvent, EmittedEvents, MAX_EVENT_NAME_BYTES, MAX_EVENT_PAYLOAD_BYTES,
-        MAX_EVENTS_PER_SCRIPT_TICK, MAX_EVENTS_PER_TICK, MAX_UNDRAINED_EVENTS,
+        MAX_EVENTS_PER_SCRIPT_TICK, MAX_EVENTS_PER_TICK, MAX_UNDRAINED_EVENT_BYTES,
+        MAX_UNDRAINED_EVENTS,
     };
     pub use crate::manager::{LoadFailure, MAX_KEPT_ERRORS, ScriptId, ScriptManager, ScriptStatus};
     pub use crate::permissions::Permissions;

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bevy_ecs::resource::Resource;
 
+use crate::budget::CallBudget;
 use crate::config::ScriptConfig;
 use crate::console::ConsoleMessage;
 use crate::engine::{ScriptEngine, ScriptInstance};
@@ -189,8 +191,20 @@ impl ScriptManager {
         config: ScriptConfig,
         permissions: Permissions,
     ) -> Result<ScriptId, LoadFailure> {
-        let source = source.into();
-        let instance = self.start(name, &source, &config, &permissions)?;
+        self.load_until(name, source.into(), config, permissions, None)
+    }
+
+    /// [`ScriptManager::load`], its chunk stopped at `deadline` (a run's
+    /// wall-time budget) if that comes before its timeout.
+    pub(crate) fn load_until(
+        &mut self,
+        name: &str,
+        source: Vec<u8>,
+        config: ScriptConfig,
+        permissions: Permissions,
+        deadline: Option<Instant>,
+    ) -> Result<ScriptId, LoadFailure> {
+        let instance = self.start(name, &source, &config, &permissions, deadline)?;
         let id = ScriptId(self.next_id);
         self.next_id += 1;
         self.scripts.insert(
@@ -213,14 +227,16 @@ impl ScriptManager {
         Ok(id)
     }
 
-    /// A fresh instance that has run `source`; or why not, with what the
-    /// script printed before failing.
+    /// A fresh instance that has run `source` (stopped at `deadline`, if
+    /// any, when that comes first); or why not, with what the script printed
+    /// before failing.
     fn start(
         &self,
         name: &str,
         source: &[u8],
         config: &ScriptConfig,
         permissions: &Permissions,
+        deadline: Option<Instant>,
     ) -> Result<ScriptInstance, LoadFailure> {
         let mut instance = self
             .engine
@@ -230,6 +246,7 @@ impl ScriptManager {
                 output: Vec::new(),
             })?;
         instance.set_console_allowed(permissions.console);
+        instance.limit_next_call(CallBudget::of(&config.limits).until(deadline));
         match instance.run(source) {
             Ok(_) => Ok(instance),
             Err(error) => Err(LoadFailure {
@@ -259,7 +276,7 @@ impl ScriptManager {
             script.config.clone(),
             Arc::clone(&script.permissions),
         );
-        let instance = self.start(&name, &source, &config, &permissions)?;
+        let instance = self.start(&name, &source, &config, &permissions, None)?;
         let script = self.scripts.get_mut(&id).ok_or_else(|| missing(id))?;
         script.source = source;
         script.instance = instance;
@@ -380,9 +397,16 @@ impl ScriptManager {
     /// never restarted: it runs no code until it is enabled. Returns what a
     /// restart that failed printed (its error is recorded).
     ///
+    /// The restarted chunk stops at `deadline` (a run's wall-time budget) if
+    /// that comes first.
+    ///
     /// (Restarts clone the script's source and settings: a restart follows a
     /// trap, which is rare and costs a fresh sandbox anyway.)
-    pub(crate) fn restart_if_terminated(&mut self, id: ScriptId) -> Vec<ConsoleMessage> {
+    pub(crate) fn restart_if_terminated(
+        &mut self,
+        id: ScriptId,
+        deadline: Option<Instant>,
+    ) -> Vec<ConsoleMessage> {
         let Some(script) = self.scripts.get(&id) else {
             return Vec::new();
         };
@@ -395,7 +419,7 @@ impl ScriptManager {
             script.config.clone(),
             Arc::clone(&script.permissions),
         );
-        let restarted = self.start(&name, &source, &config, &permissions);
+        let restarted = self.start(&name, &source, &config, &permissions, deadline);
         let Some(script) = self.scripts.get_mut(&id) else {
             return Vec::new();
         };

@@ -31,8 +31,121 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Res
         .map_err(|error| error.to_string())
 }
 
+/// Walks the value at the start of `bytes` without recursing: checks that
+/// it nests arrays and maps at most `max_depth` deep, and calls `on_integer`
+/// with each non-negative integer in it.
+///
+/// rmp-serde counts the depth of arrays and maps it reads as such, but not
+/// of an enum's variant (a map of one entry) or a newtype, so a recursive
+/// enum fed a deep value would recurse until the host's stack overflows:
+/// values are measured with this first.
+fn walk(bytes: &[u8], max_depth: usize, mut on_integer: impl FnMut(u64)) -> Result<(), WalkError> {
+    let ends_early = || WalkError::Malformed("the value ends early".to_string());
+    let mut at = 0usize;
+    let mut take = |count: u64| -> Result<u64, WalkError> {
+        let count = usize::try_from(count).map_err(|_| ends_early())?;
+        let end = at.checked_add(count).filter(|end| *end <= bytes.len());
+        let end = end.ok_or_else(ends_early)?;
+        let number = bytes[at..end]
+            .iter()
+            .fold(0u64, |n, byte| n.wrapping_shl(8) | u64::from(*byte));
+        at = end;
+        Ok(number)
+    };
+    // The items still to read in each open array or map, outermost first
+    // (a map's entries count twice); one item at the top level.
+    let mut open: Vec<u64> = vec![1];
+    while let Some(left) = open.last_mut() {
+        if *left == 0 {
+            open.pop();
+            continue;
+        }
+        *left -= 1;
+        let marker = take(1)? as u8;
+        let (skip, items) = match marker {
+            0x00..=0x7f => {
+                on_integer(u64::from(marker));
+                (0, 0)
+            }
+            0xcc..=0xcf => {
+                on_integer(take(1 << (marker - 0xcc))?);
+                (0, 0)
+            }
+            0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0),
+            0x80..=0x8f => (0, 2 * u64::from(marker & 0x0f)),
+            0x90..=0x9f => (0, u64::from(marker & 0x0f)),
+            0xa0..=0xbf => (u64::from(marker & 0x1f), 0),
+            0xc4 | 0xd9 => (take(1)?, 0),
+            0xc5 | 0xda => (take(2)?, 0),
+            0xc6 | 0xdb => (take(4)?, 0),
+            0xc7 => (take(1)? + 1, 0),
+            0xc8 => (take(2)? + 1, 0),
+            0xc9 => (take(4)? + 1, 0),
+            0xd0 => (1, 0),
+            0xd1 => (2, 0),
+            0xca | 0xd2 => (4, 0),
+            0xcb | 0xd3 => (8, 0),
+            0xd4 => (2, 0),
+            0xd5 => (3, 0),
+            0xd6 => (5, 0),
+            0xd7 => (9, 0),
+            0xd8 => (17, 0),
+            0xdc => (0, take(2)?),
+            0xdd => (0, take(4)?),
+            0xde => (0, 2 * take(2)?),
+            0xdf => (0, 2 * take(4)?),
+            _ => {
+                return Err(WalkError::Malformed(format!(
+                    "unexpected MessagePack marker {marker:#04x}"
+                )));
+            }
+        };
+        take(skip)?;
+        if items > 0 {
+            if open.len() > max_depth {
+                return Err(WalkError::TooDeep(max_depth));
+            }
+            open.push(items);
+        }
+    }
+    Ok(())
+}
+
+/// Why [`walk`] stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WalkError {
+    /// The value nests deeper than this.
+    TooDeep(usize),
+    /// The bytes are not a MessagePack value.
+    Malformed(String),
+}
+
+impl std::fmt::Display for WalkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WalkError::TooDeep(max_depth) => write!(f, "the value nests deeper than {max_depth}"),
+            WalkError::Malformed(message) => f.write_str(message),
+        }
+    }
+}
+
+/// Whether the value at the start of `bytes` holds a non-negative integer
+/// for which `wanted` holds (false for a malformed value).
+pub(crate) fn any_integer(bytes: &[u8], mut wanted: impl FnMut(u64) -> bool) -> bool {
+    let mut found = false;
+    let walked = walk(bytes, MAX_DEPTH, |integer| {
+        found |= !found && wanted(integer)
+    });
+    walked.is_ok() && found
+}
+
 /// Decodes `T` from `bytes`; the error names the field.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    // Too deep is refused; a malformed value is left to serde, whose error
+    // names the field (it reads no deeper than the walk did).
+    if let Err(error @ WalkError::TooDeep(_)) = walk(bytes, MAX_DEPTH, |_| {}) {
+        return Err(error.to_string());
+    }
     // The common case, a value that fits, without tracking the path; a
     // value that does not fit is decoded again to say where.
     if let Ok(value) = T::deserialize(&mut decoder(bytes)) {
@@ -50,21 +163,78 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     Ok(value)
 }
 
-/// `bytes` (one MessagePack value) as JSON text, refused past `max_bytes` of
-/// it. Map keys must be strings or integers.
-pub(crate) fn to_json(bytes: &[u8], max_bytes: usize) -> Result<JsonText, String> {
-    let mut json = Vec::with_capacity(bytes.len().saturating_mul(2).min(max_bytes));
-    let mut serializer = serde_json::Serializer::new(&mut json);
-    serde_transcode::transcode(&mut decoder(bytes), &mut serializer)
-        .map_err(|error| error.to_string())?;
-    if json.len() > max_bytes {
-        return Err(format!(
-            "{} bytes as JSON, more than {max_bytes}",
-            json.len()
-        ));
+/// Why MessagePack did not become JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ToJsonError {
+    /// The JSON would pass the cap it was made under (it stopped there).
+    TooLarge {
+        /// The cap, in bytes.
+        max_bytes: usize,
+    },
+    /// The bytes are not one well-formed value with string or integer keys.
+    Malformed(String),
+}
+
+impl std::fmt::Display for ToJsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToJsonError::TooLarge { max_bytes } => {
+                write!(f, "more than {max_bytes} bytes as JSON")
+            }
+            ToJsonError::Malformed(message) => f.write_str(message),
+        }
     }
-    let text = String::from_utf8(json).map_err(|error| error.to_string())?;
-    JsonText::parse_text(text).map_err(|error| error.to_string())
+}
+
+/// A buffer that refuses to grow past its cap: JSON made from a hostile
+/// value stops at the cap instead of being built whole and then measured.
+struct CappedBuffer {
+    bytes: Vec<u8>,
+    max_bytes: usize,
+    passed: bool,
+}
+
+impl std::io::Write for CappedBuffer {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(data.len()) > self.max_bytes {
+            self.passed = true;
+            return Err(std::io::Error::other("past the cap"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `bytes` (one MessagePack value) as JSON text, refused once it passes
+/// `max_bytes` (never built past that). Map keys must be strings or
+/// integers.
+pub(crate) fn to_json(bytes: &[u8], max_bytes: usize) -> Result<JsonText, ToJsonError> {
+    let mut out = CappedBuffer {
+        bytes: Vec::with_capacity(bytes.len().saturating_mul(2).min(max_bytes)),
+        max_bytes,
+        passed: false,
+    };
+    let mut serializer = serde_json::Serializer::new(&mut out);
+    let transcoded = serde_transcode::transcode(&mut decoder(bytes), &mut serializer);
+    if out.passed {
+        return Err(ToJsonError::TooLarge { max_bytes });
+    }
+    transcoded.map_err(|error| ToJsonError::Malformed(error.to_string()))?;
+    let text =
+        String::from_utf8(out.bytes).map_err(|error| ToJsonError::Malformed(error.to_string()))?;
+    JsonText::parse_text(text).map_err(|error| ToJsonError::Malformed(error.to_string()))
+}
+
+/// Checks that `bytes` would become JSON text (as [`to_json`] makes it),
+/// building none.
+pub(crate) fn check_json(bytes: &[u8]) -> Result<(), String> {
+    let mut serializer = serde_json::Serializer::new(std::io::sink());
+    serde_transcode::transcode(&mut decoder(bytes), &mut serializer)
+        .map_err(|error| error.to_string())
 }
 
 /// Appends the JSON text as MessagePack.
@@ -97,7 +267,54 @@ mod tests {
             error.contains("field `y`") || error.contains("EOF"),
             "{error}"
         );
-        assert!(to_json(&bytes, 5).unwrap_err().contains("more than 5"));
+        assert_eq!(
+            to_json(&bytes, 5).unwrap_err(),
+            ToJsonError::TooLarge { max_bytes: 5 }
+        );
+    }
+
+    #[test]
+    fn a_deep_value_for_a_recursive_enum_is_refused_not_overflowing_the_stack() {
+        // rmp-serde reads an enum's variant without counting depth: 100,000
+        // nested `{"Node": ...}` would recurse until the stack overflows.
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        enum Tree {
+            Leaf,
+            Node(Box<Tree>),
+        }
+        let mut bytes = Vec::new();
+        for _ in 0..100_000 {
+            bytes.extend_from_slice(&[0x81, 0xa4]);
+            bytes.extend_from_slice(b"Node");
+        }
+        bytes.extend_from_slice(&[0xa4]);
+        bytes.extend_from_slice(b"Leaf");
+        let error = decode::<Tree>(&bytes).unwrap_err();
+        assert!(error.contains("nests deeper than 64"), "{error}");
+        // Within the bound it decodes.
+        let shallow = [&[0x81, 0xa4][..], b"Node", &[0xa4], b"Leaf"].concat();
+        assert!(matches!(decode::<Tree>(&shallow), Ok(Tree::Node(_))));
+    }
+
+    #[test]
+    fn the_walk_reads_every_marker_finds_the_integers_and_refuses_truncated_values() {
+        let mut value = Vec::new();
+        encode(
+            &serde_json::json!({"a": [1, -1, 300, -300, 70000, 1.5, "text", null, true,
+                                 {"b": [[[]]]}, 18446744073709551615u64, -9007199254740993i64]}),
+            &mut value,
+        )
+        .unwrap();
+        let mut integers = Vec::new();
+        walk(&value, 64, |integer| integers.push(integer)).unwrap();
+        assert_eq!(integers, [1, 300, 70000, u64::MAX]);
+        assert_eq!(walk(&value, 3, |_| {}), Err(WalkError::TooDeep(3)));
+        for cut in 0..value.len() {
+            assert!(walk(&value[..cut], 64, |_| {}).is_err(), "cut at {cut}");
+        }
+        assert!(any_integer(&value, |integer| integer == 70000));
+        assert!(!any_integer(&value, |integer| integer == 2));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bevy_ecs::component::{Component, ComponentId, Mutable};
 use bevy_ecs::entity::{Entity, EntityMapper};
@@ -19,17 +20,40 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::json_text::JsonText;
-use crate::msgpack;
+use crate::msgpack::{self, ToJsonError};
 
 /// Schema-less components of one entity, by name, each kept as JSON text.
 #[derive(Component, Clone, Debug, Default, PartialEq)]
 pub struct JsonComponents(pub BTreeMap<String, JsonText>);
 
-/// A component value decoded from what a script sent, ready to insert.
-pub(crate) type Decoded = Box<dyn Any + Send + Sync>;
+/// A component value decoded from what a script sent, ready to insert,
+/// with the bytes it holds on the host.
+pub(crate) struct Decoded {
+    value: Box<dyn Any + Send + Sync>,
+    stored_bytes: usize,
+}
 
-/// The most bytes of JSON a schema-less value may become (its MessagePack is
-/// capped by the call's write budget; JSON is at most a few times larger).
+impl Decoded {
+    /// The bytes the value holds once stored: a schema-less value's JSON
+    /// text; a typed value counts as its MessagePack (what it is in memory
+    /// is the engine's type's to say).
+    pub(crate) fn stored_bytes(&self) -> usize {
+        self.stored_bytes
+    }
+}
+
+/// Why a value a script sent was not decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// It does not fit the component; the message names the field.
+    Bad(String),
+    /// Stored, it would hold more than the bytes the call has left (its
+    /// decoding stopped there).
+    TooLarge,
+}
+
+/// The most bytes of JSON a schema-less value may become (besides the
+/// call's write budget, which is usually smaller).
 const MAX_SCHEMALESS_JSON: usize = 64 << 20;
 
 /// How one named component is read, checked, written and removed.
@@ -42,14 +66,27 @@ trait ComponentKind: Send + Sync {
     fn remove(&self, world: &mut World, entity: Entity);
     /// The component as checked JSON text (for reports: no value tree).
     fn get_text(&self, entity: EntityRef<'_>) -> Option<JsonText>;
-    /// Appends the component as MessagePack; false when the entity lacks it.
-    fn encode(&self, entity: EntityRef<'_>, out: &mut Vec<u8>) -> bool;
-    /// Decodes a value a script sent; the error names the field. The
-    /// entities the value refers to (as the component declares through
-    /// bevy's `map_entities`) are added to `entities`.
-    fn decode(&self, bytes: &[u8], entities: &mut Vec<Entity>) -> Result<Decoded, String>;
+    /// Appends the component as MessagePack, every entity it refers to for
+    /// which `hidden` holds replaced by `Entity::PLACEHOLDER`; false when
+    /// the entity lacks it.
+    fn encode(
+        &self,
+        entity: EntityRef<'_>,
+        out: &mut Vec<u8>,
+        hidden: &dyn Fn(Entity) -> bool,
+    ) -> bool;
+    /// Decodes a value a script sent, which may hold at most `max_stored`
+    /// bytes once stored; the error names the field. The entities the value
+    /// refers to (as the component declares through bevy's `map_entities`)
+    /// are added to `entities`.
+    fn decode(
+        &self,
+        bytes: &[u8],
+        entities: &mut Vec<Entity>,
+        max_stored: usize,
+    ) -> Result<Decoded, DecodeError>;
     /// Sets the component to a value [`ComponentKind::decode`] made.
-    fn insert_decoded(&self, world: &mut World, entity: Entity, value: Decoded);
+    fn insert_decoded(&self, world: &mut World, entity: Entity, value: Box<dyn Any + Send + Sync>);
 }
 
 struct Typed<T>(PhantomData<fn() -> T>);
@@ -94,19 +131,58 @@ where
         JsonText::parse_text(text).ok()
     }
 
-    fn encode(&self, entity: EntityRef<'_>, out: &mut Vec<u8>) -> bool {
-        entity
-            .get::<T>()
-            .is_some_and(|component| msgpack::encode(component, out).is_ok())
+    fn encode(
+        &self,
+        entity: EntityRef<'_>,
+        out: &mut Vec<u8>,
+        hidden: &dyn Fn(Entity) -> bool,
+    ) -> bool {
+        let Some(component) = entity.get::<T>() else {
+            return false;
+        };
+        let start = out.len();
+        if msgpack::encode(component, out).is_err() {
+            out.truncate(start);
+            return false;
+        }
+        // An entity crosses as its bits, an integer. Only when one of the
+        // value's integers names a hidden entity is the value decoded again
+        // to find which of them are entities (bevy's `map_entities`) and
+        // hide those.
+        let names_hidden = |bits| Entity::try_from_bits(bits).is_some_and(hidden);
+        if !msgpack::any_integer(&out[start..], names_hidden) {
+            return true;
+        }
+        let Ok(mut value) = msgpack::decode::<T>(&out[start..]) else {
+            return true;
+        };
+        let mut mapper = HideEntities { hidden, hid: false };
+        T::map_entities(&mut value, &mut mapper);
+        if mapper.hid {
+            out.truncate(start);
+            if msgpack::encode(&value, out).is_err() {
+                out.truncate(start);
+                return false;
+            }
+        }
+        true
     }
 
-    fn decode(&self, bytes: &[u8], entities: &mut Vec<Entity>) -> Result<Decoded, String> {
-        let mut value = msgpack::decode::<T>(bytes)?;
+    fn decode(
+        &self,
+        bytes: &[u8],
+        entities: &mut Vec<Entity>,
+        _max_stored: usize,
+    ) -> Result<Decoded, DecodeError> {
+        let mut value = msgpack::decode::<T>(bytes).map_err(DecodeError::Bad)?;
         T::map_entities(&mut value, &mut CollectEntities(entities));
-        Ok(Box::new(value))
+        Ok(Decoded {
+            value: Box::new(value),
+            stored_bytes: bytes.len(),
+        })
     }
 
-    fn insert_decoded(&self, world: &mut World, entity: Entity, value: Decoded) {
+    fn insert_decoded(&self, world: &mut World, entity: Entity, value: Box<dyn Any + Send + Sync>) {
         if let (Ok(component), Ok(mut target)) =
             (value.downcast::<T>(), world.get_entity_mut(entity))
         {
@@ -126,6 +202,26 @@ fn describe_path_error(error: serde_path_to_error::Error<serde_json::Error>) -> 
 
 /// Finds a component type's id in a world (if the world knows the type).
 type ComponentIdOf = fn(&World) -> Option<ComponentId>;
+
+/// Replaces the entities a component value refers to that scripts may not
+/// see by `Entity::PLACEHOLDER` (which names no entity).
+struct HideEntities<'a> {
+    hidden: &'a dyn Fn(Entity) -> bool,
+    hid: bool,
+}
+
+impl EntityMapper for HideEntities<'_> {
+    fn get_mapped(&mut self, source: Entity) -> Entity {
+        if (self.hidden)(source) {
+            self.hid = true;
+            Entity::PLACEHOLDER
+        } else {
+            source
+        }
+    }
+
+    fn set_mapped(&mut self, _source: Entity, _target: Entity) {}
+}
 
 /// Records the entities a component value refers to.
 struct CollectEntities<'a>(&'a mut Vec<Entity>);
@@ -187,17 +283,39 @@ impl ComponentKind for Schemaless {
         entity.get::<JsonComponents>()?.0.get(&self.0).cloned()
     }
 
-    fn encode(&self, entity: EntityRef<'_>, out: &mut Vec<u8>) -> bool {
+    /// JSON holds numbers, not entities: nothing to hide.
+    fn encode(
+        &self,
+        entity: EntityRef<'_>,
+        out: &mut Vec<u8>,
+        _hidden: &dyn Fn(Entity) -> bool,
+    ) -> bool {
         self.get_text(entity)
             .is_some_and(|text| msgpack::from_json(&text, out).is_ok())
     }
 
-    /// Any single value with string or integer map keys fits; kept as JSON.
-    fn decode(&self, bytes: &[u8], _entities: &mut Vec<Entity>) -> Result<Decoded, String> {
-        Ok(Box::new(msgpack::to_json(bytes, MAX_SCHEMALESS_JSON)?))
+    /// Any single value with string or integer map keys fits; kept as JSON,
+    /// which is made only up to `max_stored` bytes.
+    fn decode(
+        &self,
+        bytes: &[u8],
+        _entities: &mut Vec<Entity>,
+        max_stored: usize,
+    ) -> Result<Decoded, DecodeError> {
+        let text = match msgpack::to_json(bytes, max_stored.min(MAX_SCHEMALESS_JSON)) {
+            Ok(text) => text,
+            Err(ToJsonError::TooLarge { max_bytes }) if max_bytes < MAX_SCHEMALESS_JSON => {
+                return Err(DecodeError::TooLarge);
+            }
+            Err(error) => return Err(DecodeError::Bad(error.to_string())),
+        };
+        Ok(Decoded {
+            stored_bytes: text.as_str().len(),
+            value: Box::new(text),
+        })
     }
 
-    fn insert_decoded(&self, world: &mut World, entity: Entity, value: Decoded) {
+    fn insert_decoded(&self, world: &mut World, entity: Entity, value: Box<dyn Any + Send + Sync>) {
         if let Ok(text) = value.downcast::<JsonText>() {
             self.set(world, entity, *text);
         }
@@ -251,15 +369,38 @@ pub(crate) struct KindIndex(usize);
 /// let error = registry.check("Position", &serde_json::json!({"x": 1})).unwrap_err();
 /// assert!(error.contains("missing field `y`"), "{error}");
 /// ```
-#[derive(Resource, Default, Clone)]
+#[derive(Resource, Clone)]
 pub struct ComponentRegistry {
     /// Shared, so each script call holds the registry for the price of a
-    /// reference count; a change makes a new one (see
-    /// [`ComponentRegistry::generation`]).
+    /// reference count; a change makes a new one.
     kinds: Arc<Kinds>,
+    /// Which set of registrations this is (see
+    /// [`ComponentRegistry::generation`]).
+    generation: u64,
     /// Components that hide the entities carrying them from scripts, beyond
     /// the ones luabox always hides (see [`ComponentRegistry::hide_entities_with`]).
     hiding: Arc<Vec<ComponentIdOf>>,
+}
+
+/// Numbers each set of registrations for the life of the process, as
+/// bevy's `WorldId` numbers worlds: the only state is the next number, and
+/// no two registries (or versions of one) ever share one. An address would
+/// not do: a freed registry's address comes back for the next one, and
+/// `Arc::make_mut` changes one in place.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Default for ComponentRegistry {
+    fn default() -> Self {
+        ComponentRegistry {
+            kinds: Arc::default(),
+            generation: next_generation(),
+            hiding: Arc::default(),
+        }
+    }
 }
 
 impl ComponentRegistry {
@@ -269,12 +410,14 @@ impl ComponentRegistry {
         T: Component<Mutability = Mutable> + Serialize + DeserializeOwned,
     {
         Arc::make_mut(&mut self.kinds).set(name, Arc::new(Typed::<T>(PhantomData)));
+        self.generation = next_generation();
         self
     }
 
     /// Makes a schema-less component `name` available: any JSON value fits.
     pub fn register_json(&mut self, name: &str) -> &mut Self {
         Arc::make_mut(&mut self.kinds).set(name, Arc::new(Schemaless(name.to_string())));
+        self.generation = next_generation();
         self
     }
 
@@ -309,9 +452,10 @@ impl ComponentRegistry {
     }
 
     /// Identifies this set of registrations: equal for clones, different
-    /// after any change. A [`KindIndex`] is valid for one generation.
-    pub(crate) fn generation(&self) -> usize {
-        Arc::as_ptr(&self.kinds) as usize
+    /// for any other registry and after any change, for the life of the
+    /// process. A [`KindIndex`] is valid for one generation.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Whether `name` is registered.
@@ -412,29 +556,33 @@ impl ComponentRegistry {
         self.kind(index).is_some_and(|kind| kind.has(entity))
     }
 
-    /// Appends the component at `index` of `entity` as MessagePack; false
-    /// when the entity lacks it.
+    /// Appends the component at `index` of `entity` as MessagePack, the
+    /// entities it refers to for which `hidden` holds replaced by
+    /// `Entity::PLACEHOLDER`; false when the entity lacks it.
     pub(crate) fn encode_at(
         &self,
         entity: EntityRef<'_>,
         index: KindIndex,
         out: &mut Vec<u8>,
+        hidden: &dyn Fn(Entity) -> bool,
     ) -> bool {
         self.kind(index)
-            .is_some_and(|kind| kind.encode(entity, out))
+            .is_some_and(|kind| kind.encode(entity, out, hidden))
     }
 
-    /// Decodes a value a script sent for the component at `index`; the
-    /// entities it refers to are added to `entities`.
+    /// Decodes a value a script sent for the component at `index`, which
+    /// may hold at most `max_stored` bytes once stored; the entities it
+    /// refers to are added to `entities`.
     pub(crate) fn decode_at(
         &self,
         index: KindIndex,
         bytes: &[u8],
         entities: &mut Vec<Entity>,
-    ) -> Result<Decoded, String> {
+        max_stored: usize,
+    ) -> Result<Decoded, DecodeError> {
         match self.kind(index) {
-            Some(kind) => kind.decode(bytes, entities),
-            None => Err("no such component".into()),
+            Some(kind) => kind.decode(bytes, entities, max_stored),
+            None => Err(DecodeError::Bad("no such component".into())),
         }
     }
 
@@ -447,7 +595,7 @@ impl ComponentRegistry {
         value: Decoded,
     ) {
         if let Some(kind) = self.kind(index) {
-            kind.insert_decoded(world, entity, value);
+            kind.insert_decoded(world, entity, value.value);
         }
     }
 

@@ -255,8 +255,17 @@ pub fn run_script(
 #[derive(Component)]
 pub(crate) struct SceneName(pub(crate) String);
 
+/// What an entity in a report takes on top of its name and components (its
+/// id and the JSON around them, `{"id":…,"name":…,"components":{}}`), so an
+/// entity with nothing in it still counts.
+const ENTITY_OVERHEAD_BYTES: usize = 64;
+/// What a component takes on top of its name and value (quotes, colon,
+/// comma).
+const COMPONENT_OVERHEAD_BYTES: usize = 4;
+
 /// Every entity scripts can see with its components, in id order, as many
-/// as fit in [`MAX_REPORT_WORLD_BYTES`].
+/// as fit in [`MAX_REPORT_WORLD_BYTES`] (every entity counts, empty ones
+/// too); the rest are counted.
 pub(crate) fn world_report(world: &mut World) -> WorldReport {
     let registry = world.resource::<ComponentRegistry>().clone();
     let visibility = Visibility::of(world, &registry);
@@ -268,13 +277,19 @@ pub(crate) fn world_report(world: &mut World) -> WorldReport {
     };
     let mut bytes = 0usize;
     for entity in entities {
+        if MAX_REPORT_WORLD_BYTES - bytes < ENTITY_OVERHEAD_BYTES {
+            // Full: no entity fits any more.
+            report.entities_omitted += 1;
+            continue;
+        }
         let components = registry.texts_of(world, entity);
         let name = world.get::<SceneName>(entity).map(|name| name.0.clone());
         let size = components
             .iter()
-            .map(|(name, value)| name.len() + value.as_str().len())
+            .map(|(name, value)| name.len() + value.as_str().len() + COMPONENT_OVERHEAD_BYTES)
             .sum::<usize>()
-            + name.as_ref().map_or(0, String::len);
+            + name.as_ref().map_or(0, String::len)
+            + ENTITY_OVERHEAD_BYTES;
         if bytes.saturating_add(size) > MAX_REPORT_WORLD_BYTES {
             report.entities_omitted += 1;
             continue;

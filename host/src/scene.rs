@@ -30,7 +30,7 @@ use crate::annotations::Annotations;
 use crate::config::ScriptConfig;
 use crate::console::ScriptConsole;
 use crate::engine::ScriptEngine;
-use crate::error::{ErrorKind, ScriptError};
+use crate::error::{ErrorKind, Limit, ScriptError};
 use crate::events::EmittedEvents;
 use crate::json_text::JsonText;
 use crate::manager::{ScriptId, ScriptManager, ScriptStatus};
@@ -142,13 +142,13 @@ impl Scene {
         ticks: u64,
         dt: f64,
     ) -> RunReport {
-        self.run_until(engine, config, ticks, dt, None)
+        self.run_until(engine, config, ticks, dt, None).0
     }
 
-    /// [`Scene::run`] within a wall-time budget: the run stops between two
-    /// calls once `wall_time` has passed (so it ends at most one call's
-    /// timeout later), and the report says so as an error of kind
-    /// `timeout`.
+    /// [`Scene::run`] within a wall-time budget, loading included: no call
+    /// (a script's chunk, a callback, a task) runs past it, scripts not yet
+    /// loaded when it passes are not, and the report says so as an error of
+    /// kind `timeout`.
     pub fn run_within(
         self,
         engine: ScriptEngine,
@@ -158,15 +158,18 @@ impl Scene {
         wall_time: Duration,
     ) -> RunReport {
         let deadline = Instant::now() + wall_time;
-        let mut report = self.run_until(engine, config, ticks, dt, Some(deadline));
-        if report.ticks.is_some_and(|ran| ran < ticks) {
+        let (mut report, loading_cut) = self.run_until(engine, config, ticks, dt, Some(deadline));
+        let ran = report.ticks.unwrap_or(0);
+        if loading_cut || ran < ticks {
+            let when = if loading_cut {
+                "while loading its scripts".to_string()
+            } else {
+                format!("after {ran} of {ticks} ticks")
+            };
             report.status = "error";
             report.error = Some(ErrorReport {
                 kind: ErrorKind::Timeout,
-                message: format!(
-                    "the run passed its wall-time budget of {wall_time:?} after {} of {ticks} ticks",
-                    report.ticks.unwrap_or(0)
-                ),
+                message: format!("the run passed its wall-time budget of {wall_time:?} {when}"),
                 line: None,
                 traceback: None,
             });
@@ -174,6 +177,8 @@ impl Scene {
         report
     }
 
+    /// Runs the scene until `deadline` if there is one; also says whether
+    /// the deadline passed while the scripts loaded (then no tick ran).
     fn run_until(
         self,
         engine: ScriptEngine,
@@ -181,10 +186,12 @@ impl Scene {
         ticks: u64,
         dt: f64,
         deadline: Option<Instant>,
-    ) -> RunReport {
-        let (mut world, attached) = self.spawn(engine, config);
+    ) -> (RunReport, bool) {
+        let (mut world, attached) = self.spawn(engine, config, deadline);
+        let loading_cut = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+        let ticks = if loading_cut { 0 } else { ticks };
         let ran = run_ticks(&mut world, ticks, dt, deadline);
-        report(&mut world, &attached, ran, config)
+        (report(&mut world, &attached, ran, config), loading_cut)
     }
 
     /// Editor types for the scene's scripts: the Lua API, with a class per
@@ -214,8 +221,15 @@ impl Scene {
         annotations
     }
 
-    /// A new world with the scene's entities, their scripts attached.
-    fn spawn(self, engine: ScriptEngine, config: &ScriptConfig) -> (World, Vec<Attached>) {
+    /// A new world with the scene's entities, their scripts attached: each
+    /// script's chunk stops at `deadline` if that comes first, and once it
+    /// has passed the remaining scripts are not loaded (each says so).
+    fn spawn(
+        self,
+        engine: ScriptEngine,
+        config: &ScriptConfig,
+        deadline: Option<Instant>,
+    ) -> (World, Vec<Attached>) {
         let mut world = World::new();
         let mut registry = ComponentRegistry::default();
         for entity in &self.entities {
@@ -242,14 +256,25 @@ impl Scene {
             if !scripted {
                 continue;
             }
+            let passed = deadline.is_some_and(|deadline| Instant::now() >= deadline);
             let loaded = match entity.source {
-                Some(source) => ScriptRunner::attach(
+                Some(_) if passed => Err(ScriptError::ResourceLimitExceeded {
+                    script: name.clone(),
+                    limit: Limit::Timeout,
+                    message: "not loaded: the run passed its wall-time budget before this \
+                              script's turn"
+                        .into(),
+                    line: None,
+                    traceback: None,
+                }),
+                Some(source) => ScriptRunner::attach_until(
                     &mut world,
                     id,
                     &name,
-                    source,
+                    source.into_bytes(),
                     config.clone(),
                     entity.permissions,
+                    deadline,
                 ),
                 None => Err(ScriptError::NotFound {
                     script: format!(

@@ -11,6 +11,7 @@ use bevy_ecs::resource::Resource;
 use bevy_ecs::world::World;
 use serde_json::Value;
 
+use crate::budget::CallBudget;
 use crate::config::ScriptConfig;
 use crate::console::{ConsoleMessage, ScriptConsole};
 use crate::engine::ScriptInstance;
@@ -99,6 +100,28 @@ impl ScriptRunner {
         config: ScriptConfig,
         permissions: Permissions,
     ) -> Result<ScriptId> {
+        Self::attach_until(
+            world,
+            entity,
+            name,
+            source.into(),
+            config,
+            permissions,
+            None,
+        )
+    }
+
+    /// [`ScriptRunner::attach`], the script's chunk stopped at `deadline` (a
+    /// run's wall-time budget) if that comes before its timeout.
+    pub(crate) fn attach_until(
+        world: &mut World,
+        entity: Entity,
+        name: &str,
+        source: Vec<u8>,
+        config: ScriptConfig,
+        permissions: Permissions,
+        deadline: Option<Instant>,
+    ) -> Result<ScriptId> {
         let config = ScriptConfig {
             entity: Some(entity.to_bits()),
             ..config
@@ -108,7 +131,7 @@ impl ScriptRunner {
                 script: "ScriptManager resource".into(),
             }
         })?;
-        let loaded = manager.load(name, source, config, permissions);
+        let loaded = manager.load_until(name, source, config, permissions, deadline);
         let tick = world
             .get_resource::<ScriptClock>()
             .map_or(0, |clock| clock.tick);
@@ -236,7 +259,7 @@ fn run_scripts_once(
             continue;
         }
         if script.instance.terminated().is_some() {
-            let failed_restart_output = manager.restart_if_terminated(id);
+            let failed_restart_output = manager.restart_if_terminated(id, input.deadline);
             let Some(script) = manager.script_mut(id) else {
                 continue;
             };
@@ -262,10 +285,12 @@ fn run_scripts_once(
 /// ends it.
 ///
 /// The event and task calls share one call's fuel and timeout (see
-/// [`TickShare`]): past it, the script's remaining events this tick are not
-/// delivered (one error says how many) and its due tasks wait a tick, so no
-/// flood of events or tasks multiplies a script's per-call limits.
-/// `on_start` and `on_update` keep a call's limits each.
+/// [`TickShare`]): each runs with what is left of it, and past it the
+/// script's remaining events this tick are not delivered (one error says
+/// how many) and its due tasks wait a tick, so no flood of events or tasks
+/// multiplies a script's per-call limits. `on_start` and `on_update` keep a
+/// call's limits each. With a deadline (a run's wall-time budget), no call
+/// runs past it.
 fn run_script(
     script: &mut ManagedScript,
     mut lent: Box<WorldCall>,
@@ -273,10 +298,14 @@ fn run_script(
     max_violations: u32,
 ) -> Box<WorldCall> {
     let tick = input.clock.tick;
+    // A whole call's budget, within the run's deadline if there is one.
+    let whole_call =
+        |script: &ManagedScript| CallBudget::of(script.instance.limits()).until(input.deadline);
     if !script.started {
         script.started = true;
         let outcome;
-        (outcome, lent) = call_with_world(script, lent, ScriptInstance::start);
+        let budget = whole_call(script);
+        (outcome, lent) = call_with_world(script, lent, budget, ScriptInstance::start);
         let output = script.instance.take_output();
         log_messages(lent.world_mut(), script, output, tick);
         if !script.record_call(outcome, max_violations) {
@@ -296,7 +325,10 @@ fn run_script(
             break;
         }
         let outcome;
-        (outcome, lent) = call_with_world(script, lent, |instance| {
+        let budget = share
+            .next_call(script.instance.limits())
+            .until(input.deadline);
+        (outcome, lent) = call_with_world(script, lent, budget, |instance| {
             instance.event_encoded(&event.name, &event.payload, event.sender)
         });
         let output = script.instance.take_output();
@@ -315,7 +347,10 @@ fn run_script(
     {
         resumptions -= 1;
         let outcome;
-        (outcome, lent) = call_with_world(script, lent, ScriptInstance::resume_task);
+        let budget = share
+            .next_call(script.instance.limits())
+            .until(input.deadline);
+        (outcome, lent) = call_with_world(script, lent, budget, ScriptInstance::resume_task);
         let output = script.instance.take_output();
         log_messages(lent.world_mut(), script, output, tick);
         share.charge(script.instance.fuel_used());
@@ -331,7 +366,8 @@ fn run_script(
         }
     }
     let outcome;
-    (outcome, lent) = call_with_world(script, lent, |instance| instance.update(input.dt));
+    let budget = whole_call(script);
+    (outcome, lent) = call_with_world(script, lent, budget, |instance| instance.update(input.dt));
     let output = script.instance.take_output();
     log_messages(lent.world_mut(), script, output, tick);
     script.record_call(outcome, max_violations);
@@ -359,11 +395,12 @@ fn undelivered(
     }
 }
 
-/// Makes one call (`call`) with the world lent to the script; commits its
-/// writes or rolls them back.
+/// Makes one call (`call`) with the world lent to the script, under
+/// `budget`; commits its writes or rolls them back.
 fn call_with_world<T>(
     script: &mut ManagedScript,
     mut lent: Box<WorldCall>,
+    budget: CallBudget,
     call: impl FnOnce(&mut ScriptInstance) -> Result<T>,
 ) -> (Result<T>, Box<WorldCall>) {
     let write_bytes = script.instance.limits().write_bytes;
@@ -375,6 +412,7 @@ fn call_with_world<T>(
     );
     // The instance holds the world for the call and gives it back after.
     script.instance.attach(lent);
+    script.instance.limit_next_call(budget);
     let outcome = call(&mut script.instance);
     let mut lent = script
         .instance

@@ -12,7 +12,9 @@
 //!
 //! Every path a script has into the world goes through it: `query`,
 //! `exists`, `get`, `has`, `insert`, `remove`, `despawn`, the entities named
-//! inside component values, and the world in scene reports. A despawn that
+//! inside component values (a value a script writes may not name a hidden
+//! entity; a value it reads names `Entity::PLACEHOLDER` in its place), and
+//! the world in scene reports. A despawn that
 //! would cascade (through `Children`, or any other relationship that
 //! despawns its targets) into an entity scripts cannot see is refused.
 

@@ -30,7 +30,7 @@ use crate::events::{
     MAX_EVENTS_PER_TICK,
 };
 use crate::permissions::Permissions;
-use crate::registry::{ComponentRegistry, Decoded, KindIndex};
+use crate::registry::{ComponentRegistry, DecodeError, Decoded, KindIndex};
 use crate::visibility::{CascadeRefusal, Visibility};
 
 /// What one buffered write is charged on top of its value: the host's own
@@ -41,6 +41,14 @@ pub(crate) const WRITE_OVERHEAD_BYTES: usize = 256;
 
 /// The most entities one `each-next` page may hold.
 pub(crate) const MAX_PAGE: usize = 1_024;
+
+/// The bytes of values past which an `each-next` page ends early (it holds
+/// at least one entity), so a page of large values is not built whole.
+pub(crate) const MAX_PAGE_BYTES: usize = 1 << 20;
+
+/// How many bytes of values a page gathers between two looks at the clock
+/// (besides every [`ENTITIES_PER_CLOCK_CHECK`] entities).
+const PAGE_BYTES_PER_CLOCK_CHECK: usize = 64 << 10;
 
 /// How much of a script-supplied name an error message quotes.
 const QUOTED_NAME_CHARS: usize = 64;
@@ -196,7 +204,7 @@ impl WorldCall {
     }
 
     /// The generation of the registry this call resolves names against.
-    pub(crate) fn registry_generation(&self) -> usize {
+    pub(crate) fn registry_generation(&self) -> u64 {
         self.registry.generation()
     }
 
@@ -279,22 +287,43 @@ impl WorldCall {
             .saturating_add(bytes)
             .saturating_add(WRITE_OVERHEAD_BYTES);
         if total > self.max_held_bytes {
-            return Err(EcsError::new(
-                EcsErrorKind::TooManyWrites,
-                format!(
-                    "too many writes in one call: they would hold more than {} bytes \
-                     (Limits::write_bytes)",
-                    self.max_held_bytes
-                ),
-            ));
+            return Err(self.too_many_writes());
         }
         self.held_bytes = total;
         Ok(())
     }
 
-    /// Decodes a component value sent by the script and checks every entity
-    /// it refers to.
-    fn decode(&self, index: KindIndex, bytes: &[u8]) -> Result<Decoded, EcsError> {
+    fn too_many_writes(&self) -> EcsError {
+        EcsError::new(
+            EcsErrorKind::TooManyWrites,
+            format!(
+                "too many writes in one call: they would hold more than {} bytes \
+                 (Limits::write_bytes)",
+                self.max_held_bytes
+            ),
+        )
+    }
+
+    /// The bytes a value sent as `sent` bytes may hold once stored, after
+    /// `already` more bytes this call is about to hold: what the call's
+    /// write budget has left for it.
+    fn room_for(&self, sent: usize, already: usize) -> usize {
+        self.max_held_bytes
+            .saturating_sub(self.held_bytes)
+            .saturating_sub(already)
+            .saturating_sub(sent)
+            .saturating_sub(WRITE_OVERHEAD_BYTES)
+    }
+
+    /// Decodes a component value sent by the script, which may hold at most
+    /// `max_stored` bytes once stored (a schema-less value's JSON is made
+    /// only that far), and checks every entity it refers to.
+    fn decode(
+        &self,
+        index: KindIndex,
+        bytes: &[u8],
+        max_stored: usize,
+    ) -> Result<Decoded, EcsError> {
         let bad = |detail: String| {
             EcsError::new(
                 EcsErrorKind::BadValue,
@@ -305,10 +334,14 @@ impl WorldCall {
             )
         };
         let mut entities = Vec::new();
-        let value = self
+        let value = match self
             .registry
-            .decode_at(index, bytes, &mut entities)
-            .map_err(bad)?;
+            .decode_at(index, bytes, &mut entities, max_stored)
+        {
+            Ok(value) => value,
+            Err(DecodeError::Bad(detail)) => return Err(bad(detail)),
+            Err(DecodeError::TooLarge) => return Err(self.too_many_writes()),
+        };
         match entities.into_iter().find(|entity| !self.is_alive(*entity)) {
             Some(entity) => Err(bad(format!(
                 "it refers to entity {}, which does not exist",
@@ -365,10 +398,18 @@ impl WorldCall {
             }
             Some(None) => false,
             None if self.spawned.contains(&entity) => false,
-            None => self
-                .world
-                .get_entity(entity)
-                .is_ok_and(|found| self.registry.encode_at(found, index, out)),
+            None => {
+                // Entities the value names that scripts may not see stay
+                // unknown to them (the value names a placeholder instead).
+                let hidden = |named: Entity| {
+                    self.world
+                        .get_entity(named)
+                        .is_ok_and(|found| !self.visibility.sees(found))
+                };
+                self.world
+                    .get_entity(entity)
+                    .is_ok_and(|found| self.registry.encode_at(found, index, out, &hidden))
+            }
         }
     }
 
@@ -423,16 +464,19 @@ impl WorldCall {
             return Err(self.denied("spawn entities".into()).into());
         }
         let mut decoded = Vec::with_capacity(components.len());
+        // What the components decoded so far will hold: the value as sent
+        // (reads see it), the value stored, and a write's bookkeeping.
+        let mut held = 0usize;
         for (access, bytes) in components {
             self.check_write(access)?;
-            let value = self.decode(access.index, &bytes)?;
+            let value = self.decode(access.index, &bytes, self.room_for(bytes.len(), held))?;
+            held = held
+                .saturating_add(bytes.len())
+                .saturating_add(value.stored_bytes())
+                .saturating_add(WRITE_OVERHEAD_BYTES);
             decoded.push((access.index, value, bytes));
         }
-        let bytes: usize = decoded
-            .iter()
-            .map(|(_, _, bytes)| 2 * bytes.len() + WRITE_OVERHEAD_BYTES)
-            .sum();
-        self.reserve(bytes)?;
+        self.reserve(held)?;
         let entity = self.world.entity_allocator().alloc();
         self.spawned.insert(entity);
         self.writes.push(Write::Spawn(entity));
@@ -506,9 +550,10 @@ impl WorldCall {
         _work: &mut HostWork,
     ) -> Result<(), CallError> {
         self.check_write(access)?;
-        let value = self.decode(access.index, &bytes)?;
+        let value = self.decode(access.index, &bytes, self.room_for(bytes.len(), 0))?;
         let entity = self.live_entity(bits)?;
-        self.reserve(2 * bytes.len())?;
+        // The value as sent (reads see it) and as it will be stored.
+        self.reserve(bytes.len().saturating_add(value.stored_bytes()))?;
         self.buffer(entity, access.index, Some((value, bytes)));
         Ok(())
     }
@@ -551,6 +596,19 @@ impl WorldCall {
     pub(crate) fn emit(&mut self, name: String, payload: Vec<u8>) -> Result<(), CallError> {
         if !self.permissions.may_emit(&name) {
             return Err(self.denied(format!("emit {}", quoted(&name))).into());
+        }
+        if self.entity.is_none() {
+            // Receivers tell the engine's events by their nil sender: a
+            // script must not pass for the engine.
+            return Err(EcsError::new(
+                EcsErrorKind::Unavailable,
+                format!(
+                    "{} has no entity, and an event names its sender (nil is the engine): \
+                     attach the script to an entity to emit",
+                    self.script
+                ),
+            )
+            .into());
         }
         let bad = |detail: String| EcsError::new(EcsErrorKind::BadValue, detail);
         if name.len() > MAX_EVENT_NAME_BYTES {
@@ -607,7 +665,18 @@ impl WorldCall {
         }
         let mut distinct: Vec<KindIndex> = components.iter().map(|access| access.index).collect();
         distinct.sort_unstable();
-        distinct.dedup();
+        if let Some(pair) = distinct.windows(2).find(|pair| pair[0] == pair[1]) {
+            // Each value would cross once per repeat: the guest sends each
+            // component once and repeats the value itself.
+            return Err(EcsError::new(
+                EcsErrorKind::BadValue,
+                format!(
+                    "component {} is named more than once in one iteration",
+                    self.registry.name(pair[0])
+                ),
+            )
+            .into());
+        }
         let entities = self.matching(&distinct, &[], work)?;
         self.reserve(entities.len().saturating_mul(size_of::<Entity>()))?;
         let cursor = u32::try_from(self.cursors.len()).unwrap_or(u32::MAX);
@@ -620,7 +689,10 @@ impl WorldCall {
     }
 
     /// The next page of at most `max` entities of an `ecs.each` iteration,
-    /// skipping entities that this call has since despawned or stripped.
+    /// skipping entities that this call has since despawned or stripped. The
+    /// page ends early once its values pass [`MAX_PAGE_BYTES`]; each value
+    /// is charged as it is copied, and the clock is checked as the page
+    /// grows, so a page of large values stops within the call's budgets.
     pub(crate) fn each_next(
         &mut self,
         cursor: u32,
@@ -653,12 +725,27 @@ impl WorldCall {
         let per_entity = FUEL_PER_ENTITY
             .saturating_add(FUEL_PER_NAME_CHECK.saturating_mul(cursor.components.len() as u64));
         let mut outcome = Ok(());
-        while page.entities.len() < max && cursor.next < cursor.entities.len() {
+        let mut visited = 0usize;
+        let mut bytes_at_last_check = 0usize;
+        'entities: while page.entities.len() < max
+            && cursor.next < cursor.entities.len()
+            && page.values.len() < MAX_PAGE_BYTES
+        {
             let entity = cursor.entities[cursor.next];
             cursor.next += 1;
+            visited += 1;
             if let Err(limit) = work.charge(per_entity) {
                 outcome = Err(limit);
                 break;
+            }
+            if visited.is_multiple_of(ENTITIES_PER_CLOCK_CHECK)
+                || page.values.len() - bytes_at_last_check >= PAGE_BYTES_PER_CLOCK_CHECK
+            {
+                bytes_at_last_check = page.values.len();
+                if let Err(limit) = work.check_clock() {
+                    outcome = Err(limit);
+                    break;
+                }
             }
             if !self.is_alive(entity)
                 || !cursor
@@ -669,7 +756,12 @@ impl WorldCall {
                 continue;
             }
             for index in &cursor.components {
+                let before = page.values.len();
                 self.current(entity, *index, &mut page.values);
+                if let Err(limit) = work.charge_bytes(page.values.len() - before) {
+                    outcome = Err(limit);
+                    break 'entities;
+                }
             }
             page.entities.push(entity.to_bits());
         }
@@ -677,7 +769,6 @@ impl WorldCall {
             *slot = cursor;
         }
         outcome?;
-        work.charge_bytes(page.values.len())?;
         Ok(page)
     }
 }
@@ -685,5 +776,94 @@ impl WorldCall {
 impl From<HostLimitReached> for CallError {
     fn from(limit: HostLimitReached) -> Self {
         CallError::Limit(limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::json_text::JsonText;
+    use crate::registry::JsonComponents;
+
+    /// A call's view of a world of `entities` entities, each with a
+    /// schema-less `Big` string of `value_bytes` bytes, and `Big`'s access.
+    fn call_over(entities: usize, value_bytes: usize) -> (WorldCall, Access) {
+        let mut world = World::new();
+        let mut registry = ComponentRegistry::default();
+        registry.register_json("Big");
+        let value = JsonText::parse_text(format!("\"{}\"", "b".repeat(value_bytes))).unwrap();
+        for _ in 0..entities {
+            world.spawn(JsonComponents(BTreeMap::from([(
+                "Big".to_string(),
+                value.clone(),
+            )])));
+        }
+        let visibility = Visibility::of(&world, &registry);
+        let mut call = WorldCall::new(world, registry, visibility);
+        call.begin(
+            Arc::new(Permissions::default().read(["Big"])),
+            Arc::from("reader.lua"),
+            None,
+            16 << 20,
+        );
+        let access = call.resolve("Big").unwrap();
+        (call, access)
+    }
+
+    fn work(fuel: u64) -> HostWork {
+        HostWork::new(Some(fuel), Instant::now() + Duration::from_secs(60))
+    }
+
+    #[test]
+    fn an_iteration_naming_a_component_twice_is_refused() {
+        let (mut call, big) = call_over(2, 10);
+        match call.each_open(&[big, big], &mut work(u64::MAX)) {
+            Err(CallError::Refused(error)) => {
+                assert_eq!(error.kind, EcsErrorKind::BadValue);
+                assert!(
+                    error.message.contains("Big is named more than once"),
+                    "{}",
+                    error.message
+                );
+            }
+            other => panic!("{:?}", other.map_err(|_| ())),
+        }
+    }
+
+    #[test]
+    fn a_page_of_large_values_ends_past_its_byte_cap_and_is_charged_as_it_grows() {
+        // Ten entities of 600 KB: a page holds two (past 1 MiB it ends).
+        let (mut call, big) = call_over(10, 600_000);
+        let mut budget = work(u64::MAX);
+        let cursor = call.each_open(&[big], &mut budget).unwrap();
+        let mut pages = Vec::new();
+        loop {
+            let page = call.each_next(cursor, 1_024, &mut budget).unwrap();
+            if page.entities.is_empty() {
+                break;
+            }
+            assert!(
+                page.values.len() < MAX_PAGE_BYTES + 700_000,
+                "{}",
+                page.values.len()
+            );
+            pages.push(page.entities.len());
+        }
+        assert_eq!(pages, [2, 2, 2, 2, 2]);
+
+        // Fuel for one value and a half: the page stops at the second.
+        let (mut call, big) = call_over(10, 600_000);
+        let cursor = call.each_open(&[big], &mut work(u64::MAX)).unwrap();
+        let mut short = work(crate::budget::FUEL_PER_BYTE * 900_000);
+        match call.each_next(cursor, 1_024, &mut short) {
+            Err(CallError::Limit(limit)) => assert_eq!(limit.limit, crate::error::Limit::Fuel),
+            other => panic!(
+                "{:?}",
+                other.map(|page| page.entities.len()).map_err(|_| ())
+            ),
+        }
     }
 }

@@ -938,3 +938,53 @@ fn component_names_resolve_again_when_the_registry_changes() {
     );
     assert_eq!(&printed[1..], ["1", "true\tnow", "1"]);
 }
+
+/// A component the script may not read, registered where `Position` was.
+#[derive(Component, Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+struct Secret {
+    x: f64,
+    y: f64,
+}
+
+#[test]
+fn a_component_number_cached_before_the_registry_was_replaced_reaches_nothing_else() {
+    let mut world = world();
+    let own = world
+        .spawn((Position { x: 1.0, y: 2.0 }, Secret { x: 7.0, y: 7.0 }))
+        .id();
+    let source = r#"
+        function on_update()
+            local ok, value = pcall(ecs.get, entity, "Position")
+            print(ok and ("read x=" .. value.x) or value)
+        end
+    "#;
+    let permissions = Permissions::default().read(["Position"]);
+    attach(&mut world, own, source, permissions);
+    ScriptRunner::tick(&mut world, 0.1);
+    // The engine replaces the registry: the old one is freed first, so the
+    // new one may well sit at its address, with `Secret` where `Position`
+    // was. The sandbox's cached number for "Position" must not read it.
+    drop(world.remove_resource::<ComponentRegistry>());
+    let mut replaced = ComponentRegistry::default();
+    replaced
+        .register::<Secret>("Secret")
+        .register::<Position>("Position");
+    world.insert_resource(replaced);
+    ScriptRunner::tick(&mut world, 0.1);
+    // Unregistering "Position" entirely: the name no longer resolves.
+    drop(world.remove_resource::<ComponentRegistry>());
+    let mut without = ComponentRegistry::default();
+    without.register::<Secret>("Secret");
+    world.insert_resource(without);
+    ScriptRunner::tick(&mut world, 0.1);
+    let printed: Vec<String> = world
+        .resource::<ScriptConsole>()
+        .messages()
+        .map(|entry| entry.text.clone())
+        .collect();
+    assert_eq!(printed[..2], ["read x=1.0", "read x=1.0"], "{printed:?}");
+    assert!(
+        printed[2].contains("no component named `Position` is registered"),
+        "{printed:?}"
+    );
+}

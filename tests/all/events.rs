@@ -407,13 +407,20 @@ fn a_scripts_event_calls_share_one_calls_fuel_a_tick() {
     assert!(world.resource::<ScriptManager>().errors(id).is_empty());
     let per_event = fuel / 5;
 
-    // A budget of two and a half events: three are delivered, two are not.
-    let (world, entity, id, _) = run(luabox::Limits::default().with_fuel(per_event * 5 / 2));
-    assert_eq!(counter(&world, entity), 3);
+    // A budget of two and a half events: two are handled, the third runs
+    // with the half that is left and runs out of it; none gets more than
+    // one call's fuel between them.
+    let budget = per_event * 5 / 2;
+    let (world, entity, id, fuel) = run(luabox::Limits::default().with_fuel(budget));
+    assert_eq!(counter(&world, entity), 2);
+    assert!(
+        fuel <= budget,
+        "the tick's event calls used {fuel} of {budget}"
+    );
     let (kind, message) = last_error(&world, id);
     assert_eq!(kind, ErrorKind::Fuel);
     assert!(
-        message.contains("2 event(s) not delivered this tick"),
+        message.contains("what was left this tick of one call's"),
         "{message}"
     );
 }
@@ -499,4 +506,120 @@ fn functions_threads_and_userdata_are_not_data_for_the_world() {
         .run("result.lua", "return print")
         .expect("runs");
     assert_eq!(result, json!("<function>"));
+}
+
+#[test]
+fn a_script_without_an_entity_cannot_pass_for_the_engine() {
+    let mut world = world();
+    let listener = r#"
+        heard = {}
+        function on_event(name, payload, sender)
+            heard[#heard + 1] = sender == nil and "engine" or "script"
+        end
+        function on_update() ecs.insert(entity, "Report", heard) end
+    "#;
+    let receiver = scripted(
+        &mut world,
+        "listener.lua",
+        listener,
+        Permissions::default().receive(["alarm"]),
+    );
+    // Loaded straight into the manager: no entity.
+    let source = r#"
+        function on_update()
+            local ok, message = pcall(ecs.emit, "alarm", "from the engine, honest")
+            log.info(tostring(ok) .. " " .. message)
+        end
+    "#;
+    world
+        .resource_mut::<ScriptManager>()
+        .load(
+            "impostor.lua",
+            source,
+            ScriptConfig::default(),
+            Permissions::default().emit(["alarm"]),
+        )
+        .unwrap();
+    world.insert_resource(ScriptEvents(vec![("alarm".into(), json!("real"))]));
+    for _ in 0..3 {
+        ScriptRunner::tick(&mut world, 0.1);
+    }
+    assert_eq!(report(&world, receiver), json!(["engine"]));
+    let said: Vec<String> = world
+        .resource::<luabox::ecs::ScriptConsole>()
+        .messages()
+        .filter(|entry| entry.script == "impostor.lua")
+        .map(|entry| entry.text.clone())
+        .collect();
+    assert!(
+        said[0].starts_with("false ") && said[0].contains("impostor.lua has no entity"),
+        "{said:?}"
+    );
+}
+
+#[test]
+fn a_payload_that_exhausts_the_receivers_memory_is_a_lua_error_not_the_end_of_its_sandbox() {
+    let mut world = world();
+    // 3,000 empty tables: 15 KB to cross, some 200 KB as Lua tables.
+    scripted(
+        &mut world,
+        "sender.lua",
+        r#"
+            local load = {}
+            for i = 1, 3000 do load[i] = {} end
+            function on_update() ecs.emit("load", load) end
+        "#,
+        Permissions::default().emit(["load"]),
+    );
+    // The receiver fills its memory in on_start, then frees 64 KB: room
+    // for the crossing, not for the tables. on_start counts the receiver's
+    // sandboxes in the world (a restarted sandbox counts again).
+    let receiver_source = r#"
+        local hogs = {}
+        function on_start()
+            ecs.insert(entity, "Counter", ecs.get(entity, "Counter") + 1)
+            local reserve = string.rep("r", 64 * 1024)
+            pcall(function()
+                for round = 1, 64 do
+                    local hog = {}
+                    hogs[round] = hog
+                    pcall(function() while true do hog[#hog + 1] = {} end end)
+                end
+            end)
+            reserve = nil
+            collectgarbage()
+        end
+        function on_event(name, payload) heard = payload end
+    "#;
+    let receiver = world.spawn(Counter(0)).id();
+    let config = ScriptConfig {
+        limits: luabox::Limits::default().max_memory_mb(4),
+        ..ScriptConfig::default()
+    };
+    let id = ScriptRunner::attach(
+        &mut world,
+        receiver,
+        "receiver.lua",
+        receiver_source,
+        config,
+        Permissions::default()
+            .receive(["load"])
+            .read(["Counter"])
+            .write(["Counter"]),
+    )
+    .unwrap();
+    for _ in 0..4 {
+        ScriptRunner::tick(&mut world, 0.1);
+    }
+    let errors = world.resource::<ScriptManager>().errors(id);
+    assert!(!errors.is_empty(), "the payload was decoded");
+    for error in errors {
+        assert_eq!(error.kind(), ErrorKind::Memory, "{error}");
+        assert!(error.to_string().contains("not enough memory"), "{error}");
+    }
+    assert_eq!(
+        counter(&world, receiver),
+        1,
+        "the sandbox ended and restarted: {errors:?}"
+    );
 }

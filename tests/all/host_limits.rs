@@ -680,3 +680,58 @@ fn refused_calls_in_a_loop_leak_nothing_inside_the_sandbox() {
     assert_eq!(errors(&world, id), Vec::<String>::new());
     assert_eq!(console_text(&world), ["300000"]);
 }
+
+#[test]
+fn entities_scripts_cannot_see_read_as_a_placeholder_inside_component_values() {
+    let HiddenWorld {
+        mut world,
+        own,
+        visible,
+        hidden,
+        ..
+    } = hidden_world();
+    // The engine's own values point at hidden entities (and one at a
+    // visible one); a script reading them must not learn those ids.
+    let pointers: Vec<Entity> = hidden
+        .iter()
+        .map(|(_, target)| world.spawn(Target(*target)).id())
+        .collect();
+    let to_visible = world.spawn(Target(visible)).id();
+    let source = format!(
+        "function on_update()\n\
+           for _, e in ipairs{{{}}} do print('get', ecs.get(e, 'Target')) end\n\
+           for e, target in ecs.each('Target') do print('each', target) end\n\
+         end",
+        pointers
+            .iter()
+            .chain([&to_visible])
+            .map(|entity| entity.to_bits().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let id = attach_trusted(&mut world, own, &source);
+    ScriptRunner::tick(&mut world, 0.1);
+    assert_eq!(errors(&world, id), Vec::<String>::new());
+    let printed = console_text(&world);
+    assert_eq!(printed.len(), 2 * (hidden.len() + 1), "{printed:?}");
+    let placeholder = Entity::PLACEHOLDER.to_bits().to_string();
+    for line in &printed {
+        for (name, entity) in &hidden {
+            assert!(
+                !line.contains(&entity.to_bits().to_string()),
+                "{name}'s id leaked: {line}"
+            );
+        }
+    }
+    let placeholders = printed
+        .iter()
+        .filter(|line| line.ends_with(&format!("\t{placeholder}")))
+        .count();
+    assert_eq!(placeholders, 2 * hidden.len(), "{printed:?}");
+    assert!(
+        printed.contains(&format!("get\t{}", visible.to_bits())),
+        "{printed:?}"
+    );
+    // The world itself is untouched.
+    assert_eq!(world.get::<Target>(pointers[0]), Some(&Target(hidden[0].1)));
+}

@@ -106,3 +106,76 @@ fn the_example_scene_waits_and_talks_and_its_timeline_shows_it() {
     // Determinism: the same scene and ticks give the same report, fuel included.
     assert_eq!(report, run());
 }
+
+#[test]
+fn the_reports_world_bound_counts_every_entity_empty_ones_too() {
+    // 60,000 empty entities a tick, for three ticks.
+    let scene = Scene::parse(
+        r#"{"entities": [{"name": "spawner", "permissions": {"spawn": true},
+            "source": "function on_update() for i = 1, 60000 do ecs.spawn{} end end"}]}"#,
+    )
+    .expect("scene");
+    let report = scene.run(engine(), &ScriptConfig::default(), 3, 0.1);
+    assert_eq!(report.status, "ok", "{:?}", report.scripts);
+    let world = report.world.expect("world");
+    let listed = world.entities.len() as u64;
+    assert_eq!(
+        listed + world.entities_omitted,
+        180_001,
+        "every entity is listed or counted"
+    );
+    assert!(world.entities_omitted > 0, "{listed} listed");
+    let text = serde_json::to_string(&world).expect("json");
+    assert!(
+        text.len() <= luabox::scene::MAX_REPORT_WORLD_BYTES,
+        "the world part is {} bytes",
+        text.len()
+    );
+}
+
+#[test]
+fn a_wall_time_budget_covers_loading_the_scripts() {
+    // Ten scripts whose chunk never ends, each with a one-second timeout,
+    // under a budget of 300 ms: the run ends within the budget (and a
+    // tick of the clock), not after ten timeouts.
+    let entities: Vec<String> = (0..10)
+        .map(|i| format!(r#"{{"name": "spin{i}", "source": "while true do end"}}"#))
+        .collect();
+    let scene =
+        Scene::parse(&format!(r#"{{"entities": [{}]}}"#, entities.join(","))).expect("scene");
+    let config = ScriptConfig {
+        limits: luabox::Limits::default()
+            .with_fuel(u64::MAX / 2)
+            .max_execution_time_ms(1_000),
+        ..ScriptConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let report = scene.run_within(
+        engine(),
+        &config,
+        5,
+        0.1,
+        std::time::Duration::from_millis(300),
+    );
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_millis(900),
+        "took {took:?}"
+    );
+    let error = report.error.expect("the run says it passed its budget");
+    assert_eq!(error.kind, luabox::ErrorKind::Timeout);
+    let scripts = report.scripts.expect("scripts");
+    assert_eq!(scripts.len(), 10);
+    assert!(
+        scripts[0].errors[0]
+            .message
+            .contains("what was left of the run's wall-time budget"),
+        "{:?}",
+        scripts[0].errors
+    );
+    assert!(
+        scripts[9].errors[0].message.contains("not loaded"),
+        "{:?}",
+        scripts[9].errors
+    );
+}

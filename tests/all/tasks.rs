@@ -504,11 +504,28 @@ fn a_scripts_tasks_share_one_calls_fuel_a_tick() {
         "with the default fuel all run at once"
     );
 
+    // Two and a half tasks' fuel: two finish, the third runs with the half
+    // that is left and runs out of it, which ends the sandbox (its tasks
+    // with it); the restarted script's on_start delays five more.
     let mut world = self::world();
-    let limits = Limits::default().with_fuel(per_task * 5 / 2);
+    let budget = per_task * 5 / 2;
+    let limits = Limits::default().with_fuel(budget);
     let (entity, id) = scripted_with(&mut world, source, limits);
-    assert_eq!(counters(&mut world, entity, 4, 0.1), [0, 3, 5, 5]);
-    assert!(errors(&world, id).is_empty());
+    assert_eq!(counters(&mut world, entity, 2, 0.1), [0, 2]);
+    let used = world.resource::<ScriptManager>().fuel_used(id);
+    assert!(
+        used <= budget,
+        "the tick's task calls used {used} of {budget}"
+    );
+    let error = errors(&world, id).last().expect("the third task's error");
+    assert_eq!(error.kind(), ErrorKind::Fuel);
+    assert!(
+        error
+            .to_string()
+            .contains("what was left this tick of one call's"),
+        "{error}"
+    );
+    assert_eq!(counters(&mut world, entity, 2, 0.1), [2, 4]);
 }
 
 #[test]
@@ -585,13 +602,42 @@ fn an_instances_due_tasks_share_one_calls_fuel() {
         )
         .unwrap();
     script.start().unwrap();
+    // The tasks run one after the other with what is left of one call's
+    // fuel: the one that finds too little runs out of it, and the sandbox
+    // ends there.
     let errors = script.resume_due_tasks(0.1);
-    assert!(errors.is_empty(), "{errors:?}");
-    let woke = script.run("return woke").unwrap().as_u64().unwrap();
-    assert!((1..50).contains(&woke), "one tick resumed {woke} of 50");
-    // The rest wait for later ticks, none lost.
-    for _ in 0..50 {
-        assert!(script.resume_due_tasks(0.1).is_empty());
-    }
-    assert_eq!(script.run("return woke").unwrap(), json!(50));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].kind(), ErrorKind::Fuel);
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("what was left this tick of one call's 20000000 units"),
+        "{errors:?}"
+    );
+    assert!(script.terminated().is_some());
+    assert!(script.resume_due_tasks(0.1).is_empty());
+
+    // Tasks that fit in the share all run, and the next tick's share is
+    // whole again.
+    let mut script = engine.instantiate("modest.lua", &config).unwrap();
+    script
+        .run(
+            r#"
+            woke = 0
+            function on_start()
+                for i = 1, 10 do
+                    task.delay(0.1 * (i % 2), function()
+                        woke = woke + 1
+                        local n = 0
+                        for j = 1, 3000 do n = n + j end
+                    end)
+                end
+            end
+            "#,
+        )
+        .unwrap();
+    script.start().unwrap();
+    assert!(script.resume_due_tasks(0.1).is_empty());
+    assert!(script.resume_due_tasks(0.1).is_empty());
+    assert_eq!(script.run("return woke").unwrap(), json!(10));
 }

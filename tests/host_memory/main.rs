@@ -247,6 +247,90 @@ fn long_name_list(engine: &ScriptEngine) {
     assert!(peak < 4 * MIB, "host peak +{peak}");
 }
 
+/// Eight entities each with an 8 MB value, read by `ecs.each` naming the
+/// component 64 times: the host copies each value once per entity, pages
+/// stop past 1 MiB, and the call ends within its budgets.
+fn each_repeated_big_name(engine: &ScriptEngine) {
+    let mut world = world(engine);
+    let big = luabox::JsonText::parse_text(format!("\"{}\"", "b".repeat(8_000_000))).unwrap();
+    let registry = world.resource::<ComponentRegistry>().clone();
+    for _ in 0..8 {
+        let entity = world.spawn_empty().id();
+        registry.insert(&mut world, entity, "Blob", big.to_value());
+    }
+    drop(big);
+    let id = attach(
+        &mut world,
+        "local names = {} for i = 1, 64 do names[i] = 'Blob' end\n\
+         function on_update() for e, a in ecs.each(table.unpack(names)) do end end",
+        Permissions::default().read(["Blob"]),
+    );
+    let base = start_peak();
+    let started = std::time::Instant::now();
+    ScriptRunner::tick(&mut world, 0.1);
+    let took = started.elapsed();
+    let peak = peak_since(base);
+    let errors: Vec<String> = world
+        .resource::<ScriptManager>()
+        .errors(id)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    println!("ecs.each of 64 x an 8 MB value: {errors:.80?}; host peak +{peak} bytes in {took:?}");
+    assert!(peak < 48 * MIB, "host peak +{peak}");
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+}
+
+/// An 8 MiB string of control characters written to a schema-less
+/// component: its JSON (6 bytes a character) is what the host would keep,
+/// so that is what the write budget is charged, before it is made whole.
+fn escaped_schemaless_write(engine: &ScriptEngine) {
+    let mut world = world(engine);
+    let id = attach(
+        &mut world,
+        "local big = string.rep('\\1', 8 * 1024 * 1024)\n\
+         function on_update() ecs.insert(entity, 'Blob', big) end",
+        Permissions::default().write(["Blob"]),
+    );
+    let base = start_peak();
+    ScriptRunner::tick(&mut world, 0.1);
+    let peak = peak_since(base);
+    let error = world.resource::<ScriptManager>().errors(id)[0].to_string();
+    println!("8 MiB of \\1 into a JSON component: {error:.80}; host peak +{peak} bytes");
+    assert!(error.contains("too many writes"), "{error}");
+    let cap = Limits::default().write_bytes;
+    assert!(peak < cap + 16 * MIB, "host peak +{peak}");
+}
+
+/// Events an engine never drains: bounded in count and in bytes.
+fn undrained_events(engine: &ScriptEngine) {
+    let mut world = world(engine);
+    // 64 events a tick, each 16 KB of control characters (96 KB as JSON).
+    attach(
+        &mut world,
+        "local payload = string.rep('\\1', 16 * 1024 - 8)\n\
+         function on_update() for i = 1, 64 do ecs.emit('flood', payload) end end",
+        Permissions::default().emit(["flood"]),
+    );
+    ScriptRunner::tick(&mut world, 0.1);
+    let base = live();
+    for _ in 0..80 {
+        ScriptRunner::tick(&mut world, 0.1);
+    }
+    let growth = live().saturating_sub(base);
+    let emitted = world.resource::<luabox::ecs::EmittedEvents>();
+    println!(
+        "80 ticks of 64 undrained 96 KB events: {} held, {} dropped; host grew {growth} bytes",
+        emitted.len(),
+        emitted.dropped()
+    );
+    assert!(emitted.dropped() > 0);
+    assert!(
+        growth < luabox::ecs::MAX_UNDRAINED_EVENT_BYTES + 4 * MIB,
+        "the host grew {growth} bytes"
+    );
+}
+
 #[test]
 fn hostile_scripts_cannot_grow_the_host() {
     let engine = engine();
@@ -256,4 +340,7 @@ fn hostile_scripts_cannot_grow_the_host() {
     buffered_writes(&engine);
     bytes_per_write(&engine);
     long_name_list(&engine);
+    each_repeated_big_name(&engine);
+    escaped_schemaless_write(&engine);
+    undrained_events(&engine);
 }
