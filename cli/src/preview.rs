@@ -15,7 +15,8 @@
 //! Every run gets fresh sandboxes. At most `--max-runs` run at once and
 //! `--max-queue` more wait; the rest get 429, so a flood of infinite loops
 //! cannot starve the server (each run ends at its limits anyway). Bodies
-//! over `--max-body` get 413; malformed requests 400 with the reason.
+//! over `--max-body` get 413 (at once when their `Content-Length` says so);
+//! malformed requests 400 with the reason.
 //!
 //! Only this machine's own pages may use it. Any web page the designer
 //! visits can send requests to 127.0.0.1, so the server refuses (403) a
@@ -25,7 +26,7 @@
 //! which a cross-site form or a "simple" cross-site request cannot send.
 //! One request may ask for at most [`MAX_SCRIPTS`] scripts, whose memory caps
 //! add up to at most [`MAX_REQUEST_MEMORY`], and runs for at most
-//! `--max-run-time` (30 s; plus one call's timeout). Connections are capped at
+//! `--max-run-time` (30 s), loading its scripts included. Connections are capped at
 //! [`MAX_CONNECTIONS`]; a client has [`HEADER_TIMEOUT`] to send its headers,
 //! [`BODY_TIMEOUT`] for its body, and a connection lives at most
 //! [`CONNECTION_LIFETIME`].
@@ -104,8 +105,9 @@ pub(crate) struct PreviewArgs {
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_positive_size)]
     max_body: usize,
 
-    /// The longest one run may take, e.g. 30s: past it the run stops
-    /// between two script calls and reports kind "timeout".
+    /// The longest one run may take, e.g. 30s, loading its scripts
+    /// included: no script call runs past it, and the run reports kind
+    /// "timeout".
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
     max_run_time: Duration,
 }
@@ -118,6 +120,8 @@ struct Preview {
     port: u16,
     /// The longest one run may take.
     max_run_time: Duration,
+    /// The largest request body taken.
+    max_body: usize,
     /// Run slots; a run holds one until its sandbox work ends, even if the
     /// client has gone away.
     slots: Arc<Semaphore>,
@@ -195,6 +199,7 @@ pub(crate) fn run(args: &PreviewArgs) -> u8 {
             scene,
             port,
             max_run_time: args.max_run_time,
+            max_body: args.max_body,
             slots: Arc::new(Semaphore::new(args.max_runs.max(1))),
             waiting: AtomicUsize::new(0),
             max_queue: args.max_queue,
@@ -363,6 +368,10 @@ async fn run_request(
     request: Request,
 ) -> Result<axum::Json<RunReport>, Response> {
     require_json(request.headers()).map_err(IntoResponse::into_response)?;
+    // A body declared larger than the cap is refused before any of it is
+    // awaited.
+    refuse_declared_size(request.headers(), preview.max_body)
+        .map_err(IntoResponse::into_response)?;
     let body = tokio::time::timeout(BODY_TIMEOUT, Bytes::from_request(request, &()))
         .await
         .map_err(|_| {
@@ -401,16 +410,16 @@ async fn run_request(
         ))));
     }
     let scene = request.scene.or_else(|| preview.scene.clone());
-    check_budget(scene.as_ref(), &config.limits).map_err(refused)?;
+    let plan = Plan::new(scene, request.source, request.ticks);
+    check_budget(plan.scripts(), &config.limits).map_err(refused)?;
 
     let slot = take_slot(&preview).await.map_err(refused)?;
     let engine = preview.engine.clone();
-    let (source, ticks) = (request.source, request.ticks);
     let max_run_time = preview.max_run_time;
     let job = move || {
         // Held until the run ends, not until the response is sent.
         let _slot = slot;
-        run_in_sandboxes(engine, scene, source, ticks, &config, max_run_time)
+        plan.run(engine, &config, max_run_time)
     };
     tokio::task::spawn_blocking(job)
         .await
@@ -444,24 +453,120 @@ fn require_json(headers: &HeaderMap) -> Result<(), Refusal> {
     }
 }
 
-/// How many scripts a run starts: the scene's, and the editor's unless the
-/// scene has an entity named `editor` (whose script it replaces).
-fn scripts_in(scene: Option<&Scene>) -> usize {
-    let Some(scene) = scene else {
-        return 1;
-    };
-    let scripted = scene
-        .entities
-        .iter()
-        .filter(|entity| entity.source.is_some() && entity.name.as_deref() != Some(EDITOR))
-        .count();
-    scripted + 1
+/// Refuses (413) a request whose `Content-Length` is over `max_body`.
+fn refuse_declared_size(headers: &HeaderMap, max_body: usize) -> Result<(), Refusal> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    match declared {
+        Some(size) if size > max_body as u64 => Err(Refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is {size} bytes; at most {max_body} (--max-body)"),
+        )),
+        _ => Ok(()),
+    }
 }
 
-/// Refuses a run whose scripts, or their memory caps added up, pass the
-/// per-request budget.
-fn check_budget(scene: Option<&Scene>, limits: &Limits) -> Result<(), Refusal> {
-    let scripts = scripts_in(scene);
+/// What a run request runs: the editor's script alone, or a scene with the
+/// editor's script as its entity named `editor`. Built whole before the
+/// request's budget is checked, so the budget counts exactly the scripts
+/// that will run.
+enum Plan {
+    /// A plain script: runs once and its result is reported.
+    Script(String),
+    /// A scene for some ticks.
+    Scene(Scene, u64),
+}
+
+impl Plan {
+    /// With a scene (the request's or the server's) or `ticks`, the scene
+    /// with the editor's `source` as the script of its first entity named
+    /// `editor` (added, allowed to read and write every component the
+    /// scene names, to spawn and despawn, and to emit what the scene's
+    /// scripts receive and receive what they emit, when there is none);
+    /// else the script alone.
+    fn new(scene: Option<Scene>, source: String, ticks: Option<u64>) -> Plan {
+        if scene.is_none() && ticks.is_none() {
+            return Plan::Script(source);
+        }
+        let mut scene = scene.unwrap_or_default();
+        let named_editor = scene
+            .entities
+            .iter_mut()
+            .find(|entity| entity.name.as_deref() == Some(EDITOR));
+        match named_editor {
+            Some(entity) => entity.source = Some(source),
+            None => {
+                let everything: Vec<String> = scene
+                    .entities
+                    .iter()
+                    .flat_map(|entity| entity.components.keys().cloned())
+                    .collect();
+                let listened: Vec<String> = scene
+                    .entities
+                    .iter()
+                    .flat_map(|entity| entity.permissions.receive.iter().cloned())
+                    .collect();
+                let emitted: Vec<String> = scene
+                    .entities
+                    .iter()
+                    .flat_map(|entity| entity.permissions.emit.iter().cloned())
+                    .collect();
+                scene.entities.push(SceneEntity {
+                    name: Some(EDITOR.into()),
+                    source: Some(source),
+                    permissions: Permissions::default()
+                        .read(everything.clone())
+                        .write(everything)
+                        .emit(listened)
+                        .receive(emitted)
+                        .spawn_and_despawn(),
+                    ..SceneEntity::default()
+                });
+            }
+        }
+        Plan::Scene(scene, ticks.unwrap_or(1))
+    }
+
+    /// How many scripts the run starts: every entity with a source (several
+    /// named `editor` each count: only the first runs the editor's script,
+    /// the others their own).
+    fn scripts(&self) -> usize {
+        match self {
+            Plan::Script(_) => 1,
+            Plan::Scene(scene, _) => scene
+                .entities
+                .iter()
+                .filter(|entity| entity.source.is_some())
+                .count(),
+        }
+    }
+
+    /// Runs it in fresh sandboxes within `max_run_time`, loading included.
+    fn run(self, engine: ScriptEngine, config: &ScriptConfig, max_run_time: Duration) -> RunReport {
+        match self {
+            Plan::Script(source) => {
+                // One call: its timeout is at most the run's.
+                let config = ScriptConfig {
+                    limits: Limits {
+                        timeout: config.limits.timeout.min(max_run_time),
+                        ..config.limits.clone()
+                    },
+                    ..config.clone()
+                };
+                run_script(&engine, &format!("{EDITOR}.lua"), &source, &config)
+            }
+            Plan::Scene(scene, ticks) => {
+                scene.run_within(engine, config, ticks, 1.0 / 60.0, max_run_time)
+            }
+        }
+    }
+}
+
+/// Refuses a run of `scripts` scripts when they, or their memory caps added
+/// up, pass the per-request budget.
+fn check_budget(scripts: usize, limits: &Limits) -> Result<(), Refusal> {
     if scripts > MAX_SCRIPTS {
         return Err(bad_request(format!(
             "the run would start {scripts} scripts; a preview run may start at most {MAX_SCRIPTS}"
@@ -479,62 +584,6 @@ fn check_budget(scene: Option<&Scene>, limits: &Limits) -> Result<(), Refusal> {
         )));
     }
     Ok(())
-}
-
-/// Runs the editor's `source`: alone, or in the scene as its `editor` entity.
-fn run_in_sandboxes(
-    engine: ScriptEngine,
-    scene: Option<Scene>,
-    source: String,
-    ticks: Option<u64>,
-    config: &ScriptConfig,
-    max_run_time: Duration,
-) -> RunReport {
-    match (scene, ticks) {
-        (None, None) => run_script(&engine, &format!("{EDITOR}.lua"), &source, config),
-        (scene, ticks) => {
-            let mut scene = scene.unwrap_or_default();
-            let named_editor = scene
-                .entities
-                .iter_mut()
-                .find(|entity| entity.name.as_deref() == Some(EDITOR));
-            match named_editor {
-                Some(entity) => entity.source = Some(source),
-                None => {
-                    let everything: Vec<String> = scene
-                        .entities
-                        .iter()
-                        .flat_map(|entity| entity.components.keys().cloned())
-                        .collect();
-                    // The editor may emit what the scene's scripts receive,
-                    // and receives what they emit, so events can be tried.
-                    let listened: Vec<String> = scene
-                        .entities
-                        .iter()
-                        .flat_map(|entity| entity.permissions.receive.iter().cloned())
-                        .collect();
-                    let emitted: Vec<String> = scene
-                        .entities
-                        .iter()
-                        .flat_map(|entity| entity.permissions.emit.iter().cloned())
-                        .collect();
-                    scene.entities.push(SceneEntity {
-                        name: Some(EDITOR.into()),
-                        source: Some(source),
-                        permissions: Permissions::default()
-                            .read(everything.clone())
-                            .write(everything)
-                            .emit(listened)
-                            .receive(emitted)
-                            .spawn_and_despawn(),
-                        ..SceneEntity::default()
-                    });
-                }
-            }
-            let ticks = ticks.unwrap_or(1);
-            scene.run_within(engine, config, ticks, 1.0 / 60.0, max_run_time)
-        }
-    }
 }
 
 /// A run slot: at once if one is free, after a wait if the queue has room,

@@ -203,7 +203,7 @@ fn bad_requests_get_400_with_the_reason_and_big_ones_413() {
     assert!(
         answer["error"]
             .as_str()
-            .is_some_and(|error| error.contains("length limit")),
+            .is_some_and(|error| error.contains("4109 bytes; at most 2048 (--max-body)")),
         "{answer}"
     );
     // Every refusal is JSON, unknown pages and methods too.
@@ -645,4 +645,91 @@ fn slow_clients_and_idle_connections_cannot_hold_the_server() {
     drop(idle);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(server.run(r#"{"source": "return 1"}"#).0, 200);
+}
+
+#[test]
+fn every_scene_script_counts_against_a_requests_budget_however_it_is_named() {
+    let server = Server::start(&[]);
+    // Many entities named `editor`: only the first runs the editor's
+    // script, every one of them runs a script.
+    let editors: Vec<Value> = (0..70)
+        .map(|_| json!({"name": "editor", "source": "x = 1"}))
+        .collect();
+    let (status, answer) =
+        server.run(&json!({"source": "x = 1", "scene": {"entities": editors}}).to_string());
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("would start 70 scripts"),
+        "{answer}"
+    );
+    let editors: Vec<Value> = (0..8)
+        .map(|_| json!({"name": "editor", "source": "x = 1"}))
+        .collect();
+    let heavy = json!({"source": "x = 1", "scene": {"entities": editors},
+                       "limits": {"memory": "1GiB"}});
+    let (status, answer) = server.run(&heavy.to_string());
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("8 scripts"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn the_run_time_budget_covers_loading_the_scripts() {
+    let server = Server::start(&["--max-run-time", "1s"]);
+    let spinners: Vec<Value> = (0..10)
+        .map(|i| json!({"name": format!("spin{i}"), "source": "while true do end"}))
+        .collect();
+    let request = json!({
+        "source": "x = 1",
+        "scene": {"entities": spinners},
+        "limits": {"fuel": 100_000_000_000u64, "timeout": "1s"},
+    });
+    let started = Instant::now();
+    let (status, report) = server.run(&request.to_string());
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{report}");
+    assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    assert_eq!(report["error"]["kind"], "timeout", "{report}");
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("while loading its scripts"),
+        "{report}"
+    );
+    // A plain script's one call is cut to the run's budget too.
+    let request = json!({"source": "while true do end",
+                         "limits": {"fuel": 100_000_000_000u64, "timeout": "10s"}});
+    let started = Instant::now();
+    let (status, report) = server.run(&request.to_string());
+    assert_eq!(status, 200, "{report}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(report["error"]["kind"], "timeout", "{report}");
+}
+
+#[test]
+fn a_body_declared_larger_than_the_cap_is_refused_at_once() {
+    let server = Server::start(&[]);
+    let own = server.base.trim_start_matches("http://").to_string();
+    // The headers promise 100 MB and no byte of it follows.
+    let request = format!(
+        "POST /api/run HTTP/1.1\r\nHost: {own}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100000000\r\n\r\n"
+    );
+    let started = Instant::now();
+    assert_eq!(raw_status(&server, &request), 413);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -477,3 +477,99 @@ fn the_readme_demo_is_what_make_run_prints() {
         "the README's demo is not what `make run` prints"
     );
 }
+
+#[test]
+fn plain_mode_prints_every_line_allowed_as_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(
+        dir.path(),
+        "many.lua",
+        "for i = 1, 20000 do print('line ' .. i) end",
+    );
+    let output = luabox(&[
+        "run",
+        path.to_str().unwrap(),
+        "--max-output-lines",
+        "1000000",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 20_000);
+    assert_eq!(stdout.lines().last(), Some("line 20000"));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // A line shows while the script still runs (here until its timeout).
+    use std::io::{BufRead, BufReader};
+    let path = script(dir.path(), "slow.lua", "print('first') while true do end");
+    let luabox::CacheDir::At(cache) = test_cache() else {
+        unreachable!()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_luabox"))
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--fuel",
+            "1000000000000",
+            "--timeout",
+            "5s",
+        ])
+        .env("LUABOX_CACHE_DIR", cache)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(first, "first\n");
+    assert!(running, "the line came only after the script ended");
+}
+
+/// The fuel a demo command may give a script that must end on fuel, per
+/// second of its timeout: this machine runs about 8·10⁹ a second, so the
+/// demo ends on fuel on a machine 80 times slower.
+const DEMO_FUEL_PER_TIMEOUT_SECOND: f64 = 1e8;
+
+#[test]
+fn the_demo_ends_on_fuel_whatever_the_machines_speed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let commands = std::fs::read_to_string(root.join("examples/demo.commands")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut fuel_commands = 0;
+    for arguments in commands.lines() {
+        let shown = readme
+            .split_once(&format!("== luabox {arguments}\n"))
+            .map(|(_, rest)| rest.lines().next().unwrap_or(""))
+            .expect("the README shows every demo command");
+        if !shown.starts_with("error (fuel)") {
+            continue;
+        }
+        fuel_commands += 1;
+        let words: Vec<&str> = arguments.split_whitespace().collect();
+        let flag = |name: &str| {
+            words
+                .iter()
+                .position(|word| *word == name)
+                .map(|at| words[at + 1])
+        };
+        let fuel: f64 = flag("--fuel").map_or(luabox::Limits::default().fuel as f64, |fuel| {
+            fuel.parse().unwrap()
+        });
+        let timeout = flag("--timeout").map_or(1.0, |timeout| {
+            timeout.trim_end_matches('s').parse::<f64>().unwrap()
+        });
+        assert!(
+            fuel / timeout <= DEMO_FUEL_PER_TIMEOUT_SECOND,
+            "`{arguments}` gives {fuel} fuel in {timeout} s: a busy machine ends it on its timeout"
+        );
+    }
+    assert!(fuel_commands > 0);
+}
