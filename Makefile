@@ -13,6 +13,13 @@ GUEST_TARGET := wasm32-unknown-unknown
 GUEST_RAW    := target/$(GUEST_TARGET)/release/luabox_guest.wasm
 GUEST_CORE   := target/guest/luabox_guest.core.wasm
 GUEST_WASM   := host/guest/luabox_guest.wasm
+# The same guest with Lua's API checks on (a failed check traps): what the
+# tests and fuzzers run (the luabox crate's `api-checks` feature), built in a
+# target directory of its own so the two builds do not undo each other.
+CHECKED_TARGET_DIR := target/guest-checked
+GUEST_CHECKED_RAW  := $(CHECKED_TARGET_DIR)/$(GUEST_TARGET)/release/luabox_guest.wasm
+GUEST_CHECKED_CORE := target/guest/luabox_guest_checked.core.wasm
+GUEST_CHECKED_WASM := host/guest/luabox_guest_checked.wasm
 GUEST_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/luabox --remap-path-prefix=$(HOME)/.cargo=/cargo
 BINARYEN     := 132.0.0
 WASM_OPT     := target/tools/node_modules/.bin/wasm-opt
@@ -52,26 +59,35 @@ setup:
 	  npm install --prefix target/tools --no-audit --no-fund --silent binaryen@$(BINARYEN)
 
 ## guest: the Lua interpreter as a wasm component, optimised, written to
-## host/guest/ (commit it with the guest's sources). wasm-opt and the
-## componentizer run only when cargo relinked the guest.
+## host/guest/ (commit it with the guest's sources), twice: as luabox ships
+## it, and with Lua's API checks on (for the tests and fuzzers). wasm-opt
+## and the componentizer run only when cargo relinked the guest.
 guest: setup
 	RUSTFLAGS="$(GUEST_RUSTFLAGS)" $(CARGO) build --release --target $(GUEST_TARGET) -p luabox-guest
+	LUABOX_API_CHECKS=1 CARGO_TARGET_DIR=$(CHECKED_TARGET_DIR) RUSTFLAGS="$(GUEST_RUSTFLAGS)" \
+	  $(CARGO) build --release --target $(GUEST_TARGET) -p luabox-guest
 	@mkdir -p $(dir $(GUEST_CORE))
-	@if [ ! -f $(GUEST_CORE) ] || [ $(GUEST_RAW) -nt $(GUEST_CORE) ]; then \
-	  echo "wasm-opt $(GUEST_RAW) -> $(GUEST_CORE)"; \
-	  $(WASM_OPT) $(WASM_OPT_FLAGS) $(GUEST_RAW) -o $(GUEST_CORE); \
-	fi
-	@if [ ! -f $(GUEST_WASM) ] || [ $(GUEST_CORE) -nt $(GUEST_WASM) ]; then \
-	  echo "componentize $(GUEST_CORE) -> $(GUEST_WASM)"; \
-	  $(CARGO) run --quiet --release -p luabox-componentize -- $(GUEST_CORE) $(GUEST_WASM); \
-	fi
+	@set -e; for pair in "$(GUEST_RAW) $(GUEST_CORE) $(GUEST_WASM)" \
+	                     "$(GUEST_CHECKED_RAW) $(GUEST_CHECKED_CORE) $(GUEST_CHECKED_WASM)"; do \
+	  set -- $$pair; \
+	  if [ ! -f $$2 ] || [ $$1 -nt $$2 ]; then \
+	    echo "wasm-opt $$1 -> $$2"; \
+	    $(WASM_OPT) $(WASM_OPT_FLAGS) $$1 -o $$2; \
+	  fi; \
+	  if [ ! -f $$3 ] || [ $$2 -nt $$3 ]; then \
+	    echo "componentize $$2 -> $$3"; \
+	    $(CARGO) run --quiet --release -p luabox-componentize -- $$2 $$3; \
+	  fi; \
+	done
 
-## guest-check: fails when the committed guest differs from a fresh build
-## of the guest's sources (make test runs it after make guest).
+## guest-check: fails when a committed guest differs from a fresh build of
+## the guest's sources (make test runs it after make guest).
 guest-check: guest
-	@git diff --quiet HEAD -- $(GUEST_WASM) || { \
-	  echo "$(GUEST_WASM) differs from a fresh build of guest/: commit the rebuilt one"; \
-	  exit 1; }
+	@for wasm in $(GUEST_WASM) $(GUEST_CHECKED_WASM); do \
+	  git diff --quiet HEAD -- $$wasm && git ls-files --error-unmatch $$wasm >/dev/null 2>&1 || { \
+	    echo "$$wasm differs from a fresh build of guest/: commit the rebuilt one"; \
+	    exit 1; }; \
+	done
 
 ## build: everything, in release; the CLI ends up at target/release/luabox.
 build: guest
@@ -87,13 +103,14 @@ run: build
 	  echo "   (exit code $$?)"; \
 	done < examples/demo.commands
 
-## test: the committed guest is fresh, lint, then every test (unit,
+## test: the committed guests are fresh, lint, then every test (unit,
 ## integration, doc; the bevy plugin's; an embedder crate built outside the
-## workspace), the crate packaged as it would be published, and brief fuzzing.
+## workspace) against the guest with Lua's API checks on, the crate packaged
+## as it would be published, and brief fuzzing (API checks on too).
 ## (`cargo test` builds the CLI itself; going through `build` would compile
 ## wasmtime twice, once without and once with the dev-dependencies' features.)
 test: guest-check lint
-	$(CARGO) test --release -p luabox -p luabox-cli --features luabox/bevy
+	$(CARGO) test --release -p luabox -p luabox-cli --features luabox/bevy,luabox/api-checks
 	$(CARGO) package -p luabox --quiet
 	$(MAKE) fuzz FUZZ_SECONDS=20 FUZZ_BUILD=--dev
 
@@ -103,12 +120,13 @@ test: guest-check lint
 ## toolchain without a sanitizer (-s none): it finds panics, hangs and
 ## broken invariants, not undefined behaviour in C. make test builds the
 ## targets unoptimised (--dev: half the build time, fewer runs per second).
-FUZZ_TARGETS := run_source ecs_calls scene_json
+FUZZ_TARGETS := run_source ecs_calls scene_json lua_api_calls
 FUZZ_SECONDS ?= 300
 FUZZ_BUILD ?=
 SEEDS_run_source := tests/attacks tests/fidelity examples
 SEEDS_ecs_calls :=
 SEEDS_scene_json := examples/scene
+SEEDS_lua_api_calls :=
 fuzz: guest fuzz-setup
 	@for target in $(FUZZ_TARGETS); do \
 	  mkdir -p target/fuzz-corpus/$$target && cp -r fuzz/corpus/$$target/. target/fuzz-corpus/$$target/ || exit 1; \
@@ -117,6 +135,7 @@ fuzz: guest fuzz-setup
 	$(CARGO) fuzz run -s none $(FUZZ_BUILD) run_source target/fuzz-corpus/run_source $(SEEDS_run_source) -- -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096
 	$(CARGO) fuzz run -s none $(FUZZ_BUILD) ecs_calls target/fuzz-corpus/ecs_calls $(SEEDS_ecs_calls) -- -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096
 	$(CARGO) fuzz run -s none $(FUZZ_BUILD) scene_json target/fuzz-corpus/scene_json $(SEEDS_scene_json) -- -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096
+	$(CARGO) fuzz run -s none $(FUZZ_BUILD) lua_api_calls target/fuzz-corpus/lua_api_calls $(SEEDS_lua_api_calls) -- -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096
 
 fuzz-setup:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked

@@ -9,7 +9,9 @@
 //! Environment (all optional; the defaults are Debian's package paths):
 //! `LUABOX_CLANG` (clang-22), `LUABOX_LLVM_AR` (llvm-ar-22),
 //! `LUABOX_WASI_INCLUDE` (/usr/include/wasm32-wasi),
-//! `LUABOX_WASI_LIB` (/usr/lib/wasm32-wasi).
+//! `LUABOX_WASI_LIB` (/usr/lib/wasm32-wasi); `LUABOX_API_CHECKS=1` builds
+//! Lua with its API checks on, a failed check trapping (the guest tests and
+//! fuzzers run).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -65,9 +67,18 @@ fn main() {
         .map(PathBuf::from)
         .or_else(|_| env::var("HOME").map(|home| PathBuf::from(home).join(".cargo")))
         .unwrap_or_default();
+    // The guest the tests and fuzzers run has Lua's API checks on
+    // (c/include/luabox_user.h); `make guest` builds it beside the shipped
+    // one.
+    let api_checks = if setting("LUABOX_API_CHECKS", "0") == "1" {
+        " -DLUABOX_API_CHECKS"
+    } else {
+        ""
+    };
     let include_flags = format!(
         "-nostdlibinc -isystem {} -isystem {} -DLUA_USER_H=\"luabox_user.h\" \
-         -DLUABOX_MAXSTACK={LUA_MAX_STACK} -ffile-prefix-map={}=/luabox -ffile-prefix-map={}=/cargo",
+         -DLUABOX_MAXSTACK={LUA_MAX_STACK}{api_checks} -ffile-prefix-map={}=/luabox \
+         -ffile-prefix-map={}=/cargo",
         our_include.display(),
         wasi_include,
         workspace.display(),

@@ -1,5 +1,7 @@
 //! Names the embedded guest. The guest component is committed with the crate
-//! (`guest/luabox_guest.wasm`, rebuilt by `make guest` from `../guest`), so
+//! (`guest/luabox_guest.wasm`, and `guest/luabox_guest_checked.wasm` with
+//! Lua's API checks on for feature `api-checks`; both rebuilt by `make guest`
+//! from `../guest`), so
 //! building luabox needs no wasm toolchain: this step only hashes it for the
 //! compiled-code cache key.
 
@@ -10,7 +12,13 @@ use std::path::PathBuf;
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let guest = manifest_dir.join("guest/luabox_guest.wasm");
+    // The guest the engine embeds (see `GUEST` in src/engine.rs).
+    let file = if env::var_os("CARGO_FEATURE_API_CHECKS").is_some() {
+        "guest/luabox_guest_checked.wasm"
+    } else {
+        "guest/luabox_guest.wasm"
+    };
+    let guest = manifest_dir.join(file);
     println!("cargo:rerun-if-changed={}", guest.display());
     let component = fs::read(&guest).unwrap_or_else(|error| {
         panic!(

@@ -281,9 +281,10 @@ struct CallSetup<'a, F> {
 
 /// Pushes the global function and its arguments as its [`CallSetup`]
 /// (argument 1, a light userdata) says, and returns them; records what it
-/// found in the setup. Runs under `lua_pcall`: decoding arguments allocates,
-/// and a script that filled its memory must get Lua's "not enough memory",
-/// not a sandbox stopped by an error outside any protected call.
+/// found in the setup. Runs under `lua_pcall`: decoding arguments
+/// allocates, and a script that filled its memory must get Lua's "not
+/// enough memory", not a sandbox stopped by an error outside any protected
+/// call.
 unsafe extern "C-unwind" fn setup_call<F>(l: *mut lua_State) -> c_int
 where
     F: FnOnce(*mut lua_State) -> Result<c_int, String>,
@@ -301,12 +302,15 @@ where
             setup.outcome = Setup::Pushed(0);
             return 1;
         };
+        let top = lua_gettop(l);
         match push_arguments(l) {
             Ok(count) => {
                 setup.outcome = Setup::Pushed(count);
                 count + 1
             }
             Err(error) => {
+                // Nothing of a failed setup is returned (the function too).
+                lua_settop(l, top - 1);
                 setup.outcome = Setup::BadArguments(error);
                 0
             }
@@ -314,18 +318,34 @@ where
     }
 }
 
+/// Whether pushing a call's function and arguments may allocate, and so
+/// raise (out of memory).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pushing {
+    /// It may (a name to push, arguments to decode, a thread to make):
+    /// under protection.
+    Allocates,
+    /// It cannot (a callback, its name interned, its thread made, numbers
+    /// for arguments): no protected call needed, which spares the cheapest
+    /// calls (`on_update`) a C call and a `pcall`.
+    NothingNew,
+}
+
 /// Pushes the global `function` and the arguments `push_arguments` pushes
-/// (it returns how many, or why it could not), under protection (see
-/// [`setup_call`]): the argument count, or `None` when the script defines
-/// no such function. On `None` or an error the stack is left as it was.
+/// (it returns how many, or why it could not), under protection when that
+/// may allocate (see [`setup_call`]): the argument count, or `None` when
+/// the script defines no such function. On `None` or an error the stack is
+/// left as it was.
 ///
 /// # Safety
 /// `l` must be a valid Lua state, not running any function (the main
 /// thread between calls: its base frame has `LUA_MINSTACK` slots, of which
-/// this uses two; `push_arguments` makes room for what it pushes).
+/// this uses two; `push_arguments` makes room for what it pushes). With
+/// [`Pushing::NothingNew`], nothing the setup does may allocate.
 unsafe fn push_function_and_arguments<F>(
     l: *mut lua_State,
     function: Global<'_>,
+    pushing: Pushing,
     push_arguments: F,
 ) -> Result<Option<c_int>, ScriptError>
 where
@@ -333,6 +353,24 @@ where
 {
     unsafe {
         let base = lua_gettop(l);
+        let bad_arguments = |error: String| {
+            errors::guest_error(
+                ErrorKind::Runtime,
+                format!("bad arguments for {}: {error}", function.name()),
+            )
+        };
+        if pushing == Pushing::NothingNew {
+            if !push_global_function(l, function) {
+                return Ok(None);
+            }
+            return match push_arguments(l) {
+                Ok(count) => Ok(Some(count)),
+                Err(error) => {
+                    lua_settop(l, base);
+                    Err(bad_arguments(error))
+                }
+            };
+        }
         let mut setup = CallSetup {
             function,
             push_arguments: Some(push_arguments),
@@ -354,10 +392,7 @@ where
             }
             Setup::BadArguments(error) => {
                 lua_settop(l, base);
-                Err(errors::guest_error(
-                    ErrorKind::Runtime,
-                    format!("bad arguments for {}: {error}", function.name()),
-                ))
+                Err(bad_arguments(error))
             }
         }
     }
@@ -377,7 +412,7 @@ unsafe fn call_global(
 ) -> Result<Option<c_int>, ScriptError> {
     unsafe {
         let handler = prepare_call(l);
-        let pushed = push_function_and_arguments(l, function, push_arguments);
+        let pushed = push_function_and_arguments(l, function, Pushing::Allocates, push_arguments);
         let Some(argument_count) = pushed.inspect_err(|_| lua_settop(l, 0))? else {
             lua_settop(l, 0);
             return Ok(None);
@@ -404,21 +439,29 @@ pub fn call(function: &str, args: &[u8]) -> Result<Option<Vec<u8>>, ScriptError>
 }
 
 /// Runs a callback, whose results nobody reads, as a task (see
-/// [`tasks::run_callback`]); empties the stack.
+/// [`tasks::run_callback`]); empties the stack. `arguments` says whether
+/// pushing them allocates.
 fn callback(
     function: Callback,
+    arguments: Pushing,
     push_arguments: impl FnOnce(*mut lua_State) -> Result<c_int, String>,
 ) -> Result<(), ScriptError> {
     let l = state()?;
     // SAFETY: a valid state, between calls. The thread the callback runs on
-    // is made (if need be) with its arguments, under protection.
+    // is made (if need be) with its arguments, under protection: making it
+    // allocates.
     unsafe {
         lua_settop(l, 0);
+        let pushing = if tasks::has_callback_thread() {
+            arguments
+        } else {
+            Pushing::Allocates
+        };
         let with_thread = |l| {
             tasks::make_callback_thread(l);
             push_arguments(l)
         };
-        match push_function_and_arguments(l, Global::Callback(function), with_thread)? {
+        match push_function_and_arguments(l, Global::Callback(function), pushing, with_thread)? {
             Some(arguments) => tasks::run_callback(l, function.name(), arguments),
             None => Ok(()),
         }
@@ -434,13 +477,14 @@ pub fn resume() -> Result<Option<bool>, ScriptError> {
 
 /// `on_start()`, if defined.
 pub fn start() -> Result<(), ScriptError> {
-    callback(Callback::Start, |_| Ok(0))
+    callback(Callback::Start, Pushing::NothingNew, |_| Ok(0))
 }
 
 /// `on_update(dt)`, if defined.
 pub fn update(dt: f64) -> Result<(), ScriptError> {
-    callback(Callback::Update, |l| {
-        // SAFETY: a C function's frame (`setup_call`), with room for one.
+    callback(Callback::Update, Pushing::NothingNew, |l| {
+        // SAFETY: room for one (`push_function_and_arguments`); a number
+        // allocates nothing.
         unsafe { lua_pushnumber(l, dt) };
         Ok(1)
     })
@@ -449,7 +493,7 @@ pub fn update(dt: f64) -> Result<(), ScriptError> {
 /// `on_event(name, payload, sender)`, if defined; `payload` is MessagePack,
 /// `sender` the emitting script's entity (nil for the engine).
 pub fn event(name: &str, payload: &[u8], sender: Option<u64>) -> Result<(), ScriptError> {
-    callback(Callback::Event, |l| {
+    callback(Callback::Event, Pushing::Allocates, |l| {
         // SAFETY: a C function's frame (`setup_call`) with room for three
         // (decoding makes its own); it may raise (out of memory), which
         // `setup_call`'s protected call catches.

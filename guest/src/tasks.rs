@@ -333,6 +333,12 @@ unsafe fn stray_yield(l: *mut lua_State, thread: *mut lua_State, what: &str) -> 
     }
 }
 
+/// Whether the thread callbacks run on exists (see
+/// [`make_callback_thread`]).
+pub fn has_callback_thread() -> bool {
+    with(|scheduler| scheduler.spare.is_some())
+}
+
 /// Makes the thread callbacks run on, if there is none (the last one
 /// waited, and became a task, or failed).
 ///

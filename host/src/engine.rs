@@ -22,7 +22,11 @@ use crate::share::TickShare;
 use crate::world::WorldCall;
 
 /// The guest component, committed with the crate (`make guest` rebuilds it).
+#[cfg(not(feature = "api-checks"))]
 const GUEST: &[u8] = include_bytes!("../guest/luabox_guest.wasm");
+/// The guest with Lua's API checks on (feature `api-checks`: tests, fuzzing).
+#[cfg(feature = "api-checks")]
+const GUEST: &[u8] = include_bytes!("../guest/luabox_guest_checked.wasm");
 const GUEST_HASH: &str = env!("LUABOX_GUEST_HASH");
 
 /// Runs Lua scripts, each in its own WebAssembly instance.
@@ -321,6 +325,8 @@ impl ScriptInstance {
         f: impl FnOnce(&Sandbox, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R> {
         let Some(sandbox) = self.sandbox.take() else {
+            // A budget meant for this call is not left for a later one.
+            self.next_budget = None;
             return Err(self.terminated_error());
         };
         let outcome = self.call_guest(|store| f(&sandbox, store));
@@ -641,13 +647,13 @@ impl ScriptInstance {
         &mut self,
         f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R> {
-        if self.terminated.is_some() {
-            return Err(self.terminated_error());
-        }
         let budget = self
             .next_budget
             .take()
             .unwrap_or_else(|| CallBudget::of(&self.limits));
+        if self.terminated.is_some() {
+            return Err(self.terminated_error());
+        }
         self.budget = budget;
         let state = self.store.data_mut();
         state.console.start_call();

@@ -319,3 +319,294 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
         assert_eq!(secrets, 4);
     }
 }
+
+/// A function luabox adds to Lua.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum ApiFunction {
+    /// `ecs.spawn`
+    Spawn,
+    /// `ecs.despawn`
+    Despawn,
+    /// `ecs.exists`
+    Exists,
+    /// `ecs.get`
+    Get,
+    /// `ecs.insert`
+    Insert,
+    /// `ecs.remove`
+    Remove,
+    /// `ecs.has`
+    Has,
+    /// `ecs.query`
+    Query,
+    /// `ecs.each`, its iterator stepped up to three times.
+    Each,
+    /// `ecs.emit`
+    Emit,
+    /// `task.wait`
+    Wait,
+    /// `task.spawn`
+    TaskSpawn,
+    /// `task.delay`
+    Delay,
+    /// `task.cancel`
+    Cancel,
+    /// `log.info`
+    Info,
+    /// `log.warn`
+    Warn,
+    /// `log.error`
+    LogError,
+    /// `print`
+    Print,
+}
+
+impl ApiFunction {
+    fn lua(self) -> &'static str {
+        match self {
+            ApiFunction::Spawn => "ecs.spawn",
+            ApiFunction::Despawn => "ecs.despawn",
+            ApiFunction::Exists => "ecs.exists",
+            ApiFunction::Get => "ecs.get",
+            ApiFunction::Insert => "ecs.insert",
+            ApiFunction::Remove => "ecs.remove",
+            ApiFunction::Has => "ecs.has",
+            ApiFunction::Query => "ecs.query",
+            ApiFunction::Each => "step_each",
+            ApiFunction::Emit => "ecs.emit",
+            ApiFunction::Wait => "task.wait",
+            ApiFunction::TaskSpawn => "task.spawn",
+            ApiFunction::Delay => "task.delay",
+            ApiFunction::Cancel => "task.cancel",
+            ApiFunction::Info => "log.info",
+            ApiFunction::Warn => "log.warn",
+            ApiFunction::LogError => "log.error",
+            ApiFunction::Print => "print",
+        }
+    }
+}
+
+/// Where a call is made from.
+#[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// The main chunk.
+    Main,
+    /// A coroutine the main chunk makes.
+    MainCoroutine,
+    /// `on_start`.
+    Start,
+    /// `on_update`.
+    Update,
+    /// `on_event`.
+    Event,
+    /// A task `on_update` spawns.
+    Task,
+    /// A fresh coroutine `on_update` makes (its stack starts small).
+    Coroutine,
+}
+
+impl Context {
+    const ALL: [Context; 7] = [
+        Context::Main,
+        Context::MainCoroutine,
+        Context::Start,
+        Context::Update,
+        Context::Event,
+        Context::Task,
+        Context::Coroutine,
+    ];
+
+    fn list(self) -> &'static str {
+        match self {
+            Context::Main => "in_main",
+            Context::MainCoroutine => "in_main_coroutine",
+            Context::Start => "in_start",
+            Context::Update => "in_update",
+            Context::Event => "in_event",
+            Context::Task => "in_task",
+            Context::Coroutine => "in_coroutine",
+        }
+    }
+}
+
+/// An argument, as a Lua expression.
+#[derive(Arbitrary, Debug)]
+pub enum Argument {
+    /// `nil`
+    Nil,
+    /// `true` or `false`
+    Boolean(bool),
+    /// An integer.
+    Integer(i64),
+    /// A float (NaN and infinities too).
+    Float(f64),
+    /// A string of any bytes.
+    Text(Vec<u8>),
+    /// A component name.
+    Name(Name),
+    /// The script's own entity.
+    OwnEntity,
+    /// A table with a field.
+    Table(Name, i64),
+    /// A table nested this deep.
+    Nested(u8),
+    /// A function.
+    Function,
+    /// A coroutine.
+    Coroutine,
+}
+
+impl Argument {
+    fn lua(&self) -> String {
+        match self {
+            Argument::Nil => "nil".into(),
+            Argument::Boolean(value) => value.to_string(),
+            Argument::Integer(i64::MIN) => "math.mininteger".into(),
+            Argument::Integer(value) => value.to_string(),
+            Argument::Float(value) if value.is_nan() => "(0/0)".into(),
+            Argument::Float(value) if value.is_infinite() => {
+                if *value > 0.0 { "(1/0)" } else { "(-1/0)" }.into()
+            }
+            Argument::Float(value) => format!("{value:e}"),
+            Argument::Text(bytes) => lua_string(bytes),
+            Argument::Name(name) => lua_string(name.text().as_bytes()),
+            Argument::OwnEntity => "entity".into(),
+            Argument::Table(name, value) => {
+                format!("{{[{}] = {value}}}", lua_string(name.text().as_bytes()))
+            }
+            Argument::Nested(depth) => {
+                let depth = usize::from(*depth % 64);
+                format!("{}{}", "{".repeat(depth), "}".repeat(depth))
+            }
+            Argument::Function => "function() end".into(),
+            Argument::Coroutine => "coroutine.create(function() end)".into(),
+        }
+    }
+}
+
+/// `bytes` as a Lua string literal.
+fn lua_string(bytes: &[u8]) -> String {
+    let mut literal = String::from("\"");
+    for byte in bytes.iter().take(256) {
+        literal.push_str(&format!("\\{byte}"));
+    }
+    literal.push('"');
+    literal
+}
+
+/// One call: a function, where it is made from, and its arguments: the
+/// pattern repeated to `count` values (0 to 2,000).
+#[derive(Arbitrary, Debug)]
+pub struct ApiCall {
+    /// The function.
+    pub function: ApiFunction,
+    /// Where it is called from.
+    pub context: Context,
+    /// The arguments' pattern (empty: nils).
+    pub pattern: Vec<Argument>,
+    /// How many arguments (taken modulo 2,001).
+    pub count: u16,
+}
+
+impl ApiCall {
+    fn lua(&self) -> String {
+        let count = usize::from(self.count) % 2_001;
+        let pattern: Vec<String> = self.pattern.iter().take(8).map(Argument::lua).collect();
+        format!(
+            "function() local p = {{{}}} local n = {} local args = {{}} \
+             for i = 1, {count} do args[i] = n > 0 and p[(i - 1) % n + 1] or nil end \
+             pcall({}, table.unpack(args, 1, {count})) end",
+            pattern.join(", "),
+            pattern.len(),
+            self.function.lua(),
+        )
+    }
+}
+
+/// Runs `calls` in a script attached to an entity of a small world, each
+/// from its context, for three ticks. Panics (which the fuzzer reports) when
+/// the script ends in a trap that is not a limit: a broken invariant of the
+/// interpreter (Lua's API checks trap), a malformed crossing, a guest panic.
+pub fn lua_api_calls(engine: &crate::ScriptEngine, calls: &[ApiCall]) {
+    use crate::ecs::{ScriptManager, ScriptRunner};
+    let mut source = String::from(
+        "local function step_each(...) local step = ecs.each(...) \
+         for _ = 1, 3 do if step() == nil then break end end end\n",
+    );
+    for context in Context::ALL {
+        source.push_str(&format!("local {} = {{}}\n", context.list()));
+    }
+    for call in calls.iter().take(64) {
+        source.push_str(&format!(
+            "{}[#{} + 1] = {}\n",
+            call.context.list(),
+            call.context.list(),
+            call.lua()
+        ));
+    }
+    source.push_str(
+        "local function run(list) for _, f in ipairs(list) do f() end end\n\
+         run(in_main)\n\
+         coroutine.wrap(run)(in_main_coroutine)\n\
+         function on_start() run(in_start) end\n\
+         function on_update()\n\
+           run(in_update)\n\
+           task.spawn(run, in_task)\n\
+           coroutine.wrap(run)(in_coroutine)\n\
+           ecs.emit('Ping', 1)\n\
+         end\n\
+         function on_event() run(in_event) end\n",
+    );
+    let mut world = World::new();
+    let mut registry = ComponentRegistry::default();
+    registry
+        .register::<Position>("Position")
+        .register::<Secret>("Secret")
+        .register_json("Tag");
+    world.insert_resource(registry);
+    let mut manager = ScriptManager::new(engine.clone());
+    manager.set_max_violations(u32::MAX);
+    world.insert_resource(manager);
+    for i in 0..4 {
+        world.spawn((
+            Position {
+                x: f64::from(i),
+                y: 0.0,
+            },
+            Secret(i),
+        ));
+    }
+    let own = world.spawn(Position { x: 0.0, y: 0.0 }).id();
+    let config = crate::ScriptConfig {
+        limits: crate::Limits::default()
+            .with_fuel(200_000_000)
+            .max_memory_mb(32)
+            .max_execution_time_ms(2_000),
+        ..crate::ScriptConfig::default()
+    };
+    let permissions = Permissions::default()
+        .read(["Position", "Tag"])
+        .write(["Position", "Tag"])
+        .emit(["Ping", "Position"])
+        .receive(["Ping", "Position"])
+        .spawn_and_despawn();
+    let loaded = ScriptRunner::attach(&mut world, own, "api.lua", source, config, permissions);
+    let broke = |error: &crate::ScriptError| {
+        matches!(
+            error.kind(),
+            crate::ErrorKind::Security | crate::ErrorKind::Engine
+        )
+    };
+    match loaded {
+        Ok(id) => {
+            for _ in 0..3 {
+                ScriptRunner::tick(&mut world, 0.1);
+            }
+            let errors = world.resource::<ScriptManager>().errors(id);
+            if let Some(error) = errors.iter().find(|error| broke(error)) {
+                panic!("an API call broke the sandbox: {error:?}");
+            }
+        }
+        Err(error) => assert!(!broke(&error), "an API call broke the sandbox: {error:?}"),
+    }
+}
