@@ -133,15 +133,22 @@ fn state(world: &mut World, registry: &ComponentRegistry) -> BTreeMap<u64, Strin
         .collect()
 }
 
-/// Runs `calls` against a small world as one script call, then commits
-/// (`commit`) or rolls back, checking the invariants.
-pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
-    let mut world = World::new();
+/// The components the fuzzed worlds know: `Position` (typed, permitted),
+/// `Secret` (typed, never permitted) and `Tag` (schema-less).
+fn registry() -> ComponentRegistry {
     let mut registry = ComponentRegistry::default();
     registry
         .register::<Position>("Position")
         .register::<Secret>("Secret")
         .register_json("Tag");
+    registry
+}
+
+/// Runs `calls` against a small world as one script call, then commits
+/// (`commit`) or rolls back, checking the invariants.
+pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
+    let mut world = World::new();
+    let registry = registry();
     world.insert_resource(Treasure(7));
     let mut known: Vec<u64> = (0..4)
         .map(|i| {
@@ -558,12 +565,7 @@ pub fn lua_api_calls(engine: &crate::ScriptEngine, calls: &[ApiCall]) {
          function on_event() run(in_event) end\n",
     );
     let mut world = World::new();
-    let mut registry = ComponentRegistry::default();
-    registry
-        .register::<Position>("Position")
-        .register::<Secret>("Secret")
-        .register_json("Tag");
-    world.insert_resource(registry);
+    world.insert_resource(registry());
     let mut manager = ScriptManager::new(engine.clone());
     manager.set_max_violations(u32::MAX);
     world.insert_resource(manager);
