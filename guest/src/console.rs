@@ -11,13 +11,14 @@ use crate::luabox::sandbox::console::{self, Level};
 
 /// Joins the arguments with tabs, `tostring` applied to each, on the Lua
 /// stack (an error in a `__tostring` leaves nothing behind). A `luaL_Buffer`
-/// grows by doubling, so this is linear in the text (joining by `lua_concat`
-/// copied the text so far once per argument: quadratic).
+/// grows geometrically, so this is linear in the text (joining by
+/// `lua_concat` copied the text so far once per argument: quadratic).
 unsafe fn push_joined_arguments(l: *mut lua_State) {
     unsafe {
         let count = lua_gettop(l);
-        // The buffer's own slot and one value at a time: room made first.
-        luaL_checkstack(l, 3, c"print".as_ptr());
+        // The buffer's box and `tostring`'s work take a few slots above
+        // the arguments (a C function starts with 20 free): made sure.
+        luaL_checkstack(l, 8, c"print".as_ptr());
         let mut buffer: luaL_Buffer = std::mem::zeroed();
         luaL_buffinit(l, &mut buffer);
         for index in 1..=count {

@@ -400,42 +400,46 @@ unsafe extern "C-unwind" fn each(l: *mut lua_State) -> c_int {
         };
         // The distinct components in the order first named, and for each
         // name the place of its component among them (at most 64: a byte).
-        let mut distinct: Vec<u32> = Vec::with_capacity(ids.len());
-        let places: Vec<u8> = ids
-            .iter()
-            .map(|id| match distinct.iter().position(|known| known == id) {
+        // Arrays, not vectors: pushing below may raise (out of memory).
+        let mut distinct = [0u32; MAX_NAMES_PER_CALL];
+        let mut distinct_count = 0;
+        let mut places = [0u8; MAX_NAMES_PER_CALL];
+        for (name, id) in ids.iter().enumerate() {
+            let known = distinct[..distinct_count]
+                .iter()
+                .position(|seen| seen == id);
+            places[name] = match known {
                 Some(place) => place as u8,
                 None => {
-                    distinct.push(*id);
-                    (distinct.len() - 1) as u8
+                    distinct[distinct_count] = *id;
+                    distinct_count += 1;
+                    (distinct_count - 1) as u8
                 }
-            })
-            .collect();
+            };
+        }
         drop(ids);
-        let opened = ecs::each_open(&distinct);
-        let repeats = distinct.len() < places.len();
-        drop(distinct);
-        let cursor = match opened {
-            Ok(cursor) => cursor,
-            Err(error) => {
-                drop(places);
-                raise_ecs(l, "ecs.each", error);
-            }
-        };
+        let names = count as usize;
         // `count` names are on the stack, so LUA_MINSTACK (20) slots are
-        // free above them: enough for the 7 upvalues.
+        // free above them: enough for the 7 upvalues. The places string is
+        // made before the host opens a cursor, so running out of memory
+        // leaves none open.
+        if distinct_count < names {
+            lua_pushlstring(l, places.as_ptr().cast(), names);
+        } else {
+            lua_pushnil(l); // one value per name, in order
+        }
+        let cursor = match ecs::each_open(&distinct[..distinct_count]) {
+            Ok(cursor) => cursor,
+            Err(error) => raise_ecs(l, "ecs.each", error),
+        };
         lua_pushinteger(l, lua_Integer::from(cursor));
         lua_pushinteger(l, lua_Integer::from(count));
         lua_pushnil(l); // the page: entity, values, entity, values, ...
         lua_pushinteger(l, 0); // the page's length
         lua_pushinteger(l, 0); // the position in it
         lua_pushboolean(l, 0); // whether the last page came
-        if repeats {
-            lua_pushlstring(l, places.as_ptr().cast(), places.len());
-        } else {
-            lua_pushnil(l); // one value per name, in order
-        }
-        drop(places);
+        // The places string, made first, is the last upvalue.
+        lua_rotate(l, -7, -1);
         lua_pushcclosure(l, each_step, 7);
         1
     }
@@ -473,16 +477,10 @@ unsafe fn fill_page(
     width: usize,
     places: Option<&[u8]>,
 ) -> Result<lua_Integer, String> {
-    let distinct = places.map_or(width, |places| {
-        places
-            .iter()
-            .map(|place| usize::from(*place) + 1)
-            .max()
-            .unwrap_or(0)
-    });
     let mut values = Values::new(&page.values);
-    // Where each of an entity's distinct values starts in `page.values`.
-    let mut starts = Vec::with_capacity(distinct);
+    // Where each of an entity's distinct values starts in `page.values` (an
+    // array: decoding may raise, out of memory).
+    let mut starts = [0usize; MAX_NAMES_PER_CALL];
     let mut slot: lua_Integer = 0;
     for entity in &page.entities {
         unsafe {
@@ -490,17 +488,18 @@ unsafe fn fill_page(
             slot += 1;
             lua_rawseti(l, -2, slot);
         }
-        starts.clear();
+        let mut started = 0;
         for name in 0..width {
             let place = places
                 .and_then(|places| places.get(name))
                 .map_or(name, |place| usize::from(*place));
-            if place == starts.len() {
+            if place == started && started < MAX_NAMES_PER_CALL {
                 // The first name with this component: the next value.
-                starts.push(values.position());
+                starts[started] = values.position();
+                started += 1;
                 unsafe { values.push_next(l) }?;
             } else {
-                let start = starts.get(place).copied().unwrap_or(usize::MAX);
+                let start = starts[..started].get(place).copied().unwrap_or(usize::MAX);
                 let bytes = page.values.get(start..).unwrap_or_default();
                 unsafe { Values::new(bytes).push_next(l) }?;
             }

@@ -43,15 +43,31 @@ pub unsafe extern "C-unwind" fn message_handler(l: *mut lua_State) -> c_int {
 
 /// Saves the traceback of `thread` (a task's thread that ended in an
 /// error, its stack left as it failed) as the message handler does for a
+/// protected call. Building it allocates, so it runs under `lua_pcall`: a
+/// sandbox out of memory gets no traceback rather than an error outside any
 /// protected call.
 ///
 /// # Safety
-/// `l` and `thread` must be threads of one Lua state, `l` with a free stack
-/// slot.
+/// `l` and `thread` must be threads of one Lua state, `l` not running any
+/// function and with two free stack slots.
 pub unsafe fn save_traceback_of(l: *mut lua_State, thread: *mut lua_State) {
     unsafe {
+        lua_pushcfunction(l, traceback_of_thread);
+        lua_pushlightuserdata(l, thread.cast());
+        if lua_pcall(l, 1, 0, 0) != LUA_OK {
+            lua_pop(l, 1);
+        }
+    }
+}
+
+/// Saves the traceback of the thread given as a light userdata (see
+/// [`save_traceback_of`]).
+unsafe extern "C-unwind" fn traceback_of_thread(l: *mut lua_State) -> c_int {
+    unsafe {
+        let thread = lua_touserdata(l, 1).cast::<lua_State>();
         luaL_traceback(l, thread, ptr::null(), 0);
         lua_rawsetp(l, LUA_REGISTRYINDEX, traceback_key());
+        0
     }
 }
 
@@ -73,6 +89,23 @@ pub unsafe fn clear_traceback(l: *mut lua_State) {
 pub unsafe fn describe(l: *mut lua_State, status: c_int, index: c_int, chunk: &str) -> ScriptError {
     unsafe {
         let message = error_text(l, index);
+        describe_message(l, status, message, chunk)
+    }
+}
+
+/// Describes an error whose message the glue made itself (no error object
+/// on the stack) after a call failed with `status`, with the traceback
+/// saved for it.
+///
+/// # Safety
+/// `l` must be a valid Lua state with a free stack slot.
+pub unsafe fn describe_message(
+    l: *mut lua_State,
+    status: c_int,
+    message: String,
+    chunk: &str,
+) -> ScriptError {
+    unsafe {
         let traceback = take_traceback(l);
         // A message without a position (`error(msg, 0)`, a table raised):
         // the line of the first Lua function in the traceback.

@@ -327,9 +327,7 @@ unsafe fn stray_yield(l: *mut lua_State, thread: *mut lua_State, what: &str) -> 
         } else {
             STRAY_YIELD.to_string()
         };
-        lua_pushlstring(l, message.as_ptr().cast(), message.len());
-        drop(message);
-        errors::describe(l, LUA_ERRRUN, lua_gettop(l), what)
+        errors::describe_message(l, LUA_ERRRUN, message, what)
     }
 }
 
@@ -611,7 +609,10 @@ unsafe fn new_task(l: *mut lua_State, what: &str, arguments: c_int) -> (i64, *mu
         // arguments may be up to Lua's stack limit.
         if lua_checkstack(thread, arguments + 1) == 0 {
             lua_pop(l, 1);
-            raise(l, format!("{what}: too many arguments ({arguments})"));
+            raise(
+                l,
+                format!("{what}: no room for {arguments} arguments on the new task's stack"),
+            );
         }
         let reference = luaL_ref(l, LUA_REGISTRYINDEX);
         lua_xmove(l, thread, arguments + 1);
