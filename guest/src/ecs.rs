@@ -8,7 +8,7 @@ use std::ffi::{CStr, c_int};
 
 use mlua_sys::*;
 
-use crate::lua::{lossy_string, lua_upvalueindex, raise};
+use crate::lua::{lossy_string, lua_upvalueindex, raise, string_bytes};
 
 use crate::luabox::sandbox::ecs::{self, EcsError};
 use crate::value::{Values, encode_value, push_value};
@@ -455,18 +455,6 @@ const EACH_DONE: c_int = 6;
 /// values in a page (a byte each), or nil when no name repeats.
 const EACH_PLACES: c_int = 7;
 
-/// The bytes of the string at `index`, or none when it is not a string.
-unsafe fn bytes_at<'a>(l: *mut lua_State, index: c_int) -> Option<&'a [u8]> {
-    unsafe {
-        if lua_type(l, index) != LUA_TSTRING {
-            return None;
-        }
-        let mut len = 0usize;
-        let data = lua_tolstring(l, index, &mut len);
-        Some(std::slice::from_raw_parts(data.cast::<u8>(), len))
-    }
-}
-
 /// Fills the page table on top of the stack from one `each-next` page:
 /// entity, value per name, entity, ...; returns the slots filled or why the
 /// page is malformed. `places` is [`EACH_PLACES`] (`None`: one value per
@@ -542,7 +530,8 @@ unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
             }
             let length = page.entities.len() * (width as usize + 1);
             lua_createtable(l, c_int::try_from(length).unwrap_or(0), 0);
-            let places = bytes_at(l, upvalue(EACH_PLACES));
+            let places = (lua_type(l, upvalue(EACH_PLACES)) == LUA_TSTRING)
+                .then(|| string_bytes(l, upvalue(EACH_PLACES)));
             let filled = fill_page(l, &page, width as usize, places);
             drop(page);
             let slot = match filled {

@@ -50,15 +50,22 @@ pub unsafe fn type_name(l: *mut lua_State, index: c_int) -> String {
     }
 }
 
-/// The string at `index` (which must be a string) as UTF-8, invalid bytes
-/// replaced.
-pub unsafe fn lossy_string(l: *mut lua_State, index: c_int) -> String {
+/// The bytes of the string at `index` (which must be a string: a number
+/// would be converted in place), valid while the string is on the stack or
+/// otherwise referenced.
+pub unsafe fn string_bytes<'a>(l: *mut lua_State, index: c_int) -> &'a [u8] {
     unsafe {
         let mut len = 0usize;
         let data = lua_tolstring(l, index, &mut len);
         if data.is_null() {
-            return String::new();
+            return &[];
         }
-        String::from_utf8_lossy(std::slice::from_raw_parts(data.cast::<u8>(), len)).into_owned()
+        std::slice::from_raw_parts(data.cast::<u8>(), len)
     }
+}
+
+/// The string at `index` (which must be a string) as UTF-8, invalid bytes
+/// replaced.
+pub unsafe fn lossy_string(l: *mut lua_State, index: c_int) -> String {
+    String::from_utf8_lossy(unsafe { string_bytes(l, index) }).into_owned()
 }

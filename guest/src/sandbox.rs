@@ -339,9 +339,8 @@ enum Pushing {
 ///
 /// # Safety
 /// `l` must be a valid Lua state, not running any function (the main
-/// thread between calls: its base frame has `LUA_MINSTACK` slots, of which
-/// this uses two; `push_arguments` makes room for what it pushes). With
-/// [`Pushing::NothingNew`], nothing the setup does may allocate.
+/// thread between calls); `push_arguments` makes room for what it pushes.
+/// With [`Pushing::NothingNew`], nothing the setup does may allocate.
 unsafe fn push_function_and_arguments<F>(
     l: *mut lua_State,
     function: Global<'_>,
@@ -352,6 +351,14 @@ where
     F: FnOnce(*mut lua_State) -> Result<c_int, String>,
 {
     unsafe {
+        // The function (with the globals table and its name while it is
+        // looked up), or the protected setup's function and pointer.
+        if lua_checkstack(l, 3) == 0 {
+            return Err(errors::guest_error(
+                ErrorKind::Memory,
+                "not enough memory".into(),
+            ));
+        }
         let base = lua_gettop(l);
         let bad_arguments = |error: String| {
             errors::guest_error(

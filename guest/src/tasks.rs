@@ -344,7 +344,7 @@ pub fn has_callback_thread() -> bool {
 /// `l` must be the sandbox's main Lua state running a C function under
 /// protection (making a thread may raise: out of memory).
 pub unsafe fn make_callback_thread(l: *mut lua_State) {
-    if with(|scheduler| scheduler.spare.is_some()) {
+    if has_callback_thread() {
         return;
     }
     unsafe {

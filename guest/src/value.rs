@@ -23,7 +23,7 @@ use std::fmt;
 use mlua_sys::*;
 use rmp::encode;
 
-use crate::lua::type_name;
+use crate::lua::{string_bytes, type_name};
 
 /// How deep tables may nest in an encoded value.
 const MAX_DEPTH: usize = 32;
@@ -128,18 +128,6 @@ fn write_text(out: &mut Vec<u8>, bytes: &[u8]) {
         Err(_) => {
             let _ = encode::write_str(out, &String::from_utf8_lossy(bytes));
         }
-    }
-}
-
-/// The bytes of the string at `index` (which must be a string).
-unsafe fn string_bytes<'a>(l: *mut lua_State, index: c_int) -> &'a [u8] {
-    unsafe {
-        let mut len = 0usize;
-        let data = lua_tolstring(l, index, &mut len);
-        if data.is_null() {
-            return &[];
-        }
-        std::slice::from_raw_parts(data.cast::<u8>(), len)
     }
 }
 

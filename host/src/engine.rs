@@ -144,6 +144,7 @@ impl ScriptEngine {
             store,
             sandbox: None,
             epoch_tick: self.epoch_tick,
+            deadline_ticks: ticks_for(limits.timeout, self.epoch_tick),
             budget: CallBudget::of(&limits),
             next_budget: None,
             limits,
@@ -245,6 +246,9 @@ pub struct ScriptInstance {
     limits: Limits,
     /// How long an epoch tick of the engine is (timeouts count in ticks).
     epoch_tick: Duration,
+    /// The epoch ticks of a whole call's timeout (worked out once: most
+    /// calls have it).
+    deadline_ticks: u64,
     /// The budget of the current (or last) call.
     budget: CallBudget,
     /// A smaller budget for the next call only (see
@@ -495,7 +499,7 @@ impl ScriptInstance {
             {
                 break;
             }
-            self.limit_next_call(share.next_call(&self.limits));
+            self.limit_next_call(share.next_call());
             let outcome = self.resume_task();
             share.charge(self.fuel_used);
             match outcome {
@@ -659,8 +663,12 @@ impl ScriptInstance {
         state.console.start_call();
         state.last_denial = None;
         state.deadline = Instant::now() + budget.timeout;
-        self.store
-            .set_epoch_deadline(ticks_for(budget.timeout, self.epoch_tick));
+        let ticks = if budget.timeout == self.limits.timeout {
+            self.deadline_ticks
+        } else {
+            ticks_for(budget.timeout, self.epoch_tick)
+        };
+        self.store.set_epoch_deadline(ticks);
         if self.metered
             && let Err(error) = self.store.set_fuel(budget.fuel)
         {

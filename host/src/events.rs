@@ -119,14 +119,14 @@ impl EmittedEvents {
 
     fn push(&mut self, event: EmittedEvent) {
         let bytes = held_bytes(&event);
-        while !self.events.is_empty()
-            && (self.events.len() >= MAX_UNDRAINED_EVENTS
-                || self.bytes + bytes > MAX_UNDRAINED_EVENT_BYTES)
+        while self.events.len() >= MAX_UNDRAINED_EVENTS
+            || self.bytes + bytes > MAX_UNDRAINED_EVENT_BYTES
         {
-            if let Some(oldest) = self.events.pop_front() {
-                self.bytes -= held_bytes(&oldest);
-                self.dropped += 1;
-            }
+            let Some(oldest) = self.events.pop_front() else {
+                break;
+            };
+            self.bytes -= held_bytes(&oldest);
+            self.dropped += 1;
         }
         self.bytes += bytes;
         self.events.push_back(event);

@@ -2,7 +2,7 @@
 //! one tick, so no flood of events or due tasks multiplies the per-call
 //! limits: each of those calls runs with what is left of the share.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::budget::{BudgetCut, CallBudget};
 use crate::config::Limits;
@@ -13,8 +13,8 @@ use crate::error::Limit;
 pub(crate) struct TickShare {
     began: Instant,
     fuel_spent: u64,
-    fuel: u64,
-    timeout: Duration,
+    /// One whole call's budget: what the calls share.
+    whole: CallBudget,
 }
 
 impl TickShare {
@@ -23,8 +23,7 @@ impl TickShare {
         TickShare {
             began: Instant::now(),
             fuel_spent: 0,
-            fuel: limits.fuel,
-            timeout: limits.timeout,
+            whole: CallBudget::of(limits),
         }
     }
 
@@ -35,19 +34,19 @@ impl TickShare {
 
     /// The budget of the next call: what is left of the share (see
     /// [`CallBudget`]), so no call in the tick gets more than that.
-    pub(crate) fn next_call(&self, limits: &Limits) -> CallBudget {
-        CallBudget::of(limits).at_most(
-            self.fuel.saturating_sub(self.fuel_spent),
-            self.timeout.saturating_sub(self.began.elapsed()),
+    pub(crate) fn next_call(&self) -> CallBudget {
+        self.whole.at_most(
+            self.whole.fuel.saturating_sub(self.fuel_spent),
+            self.whole.timeout.saturating_sub(self.began.elapsed()),
             BudgetCut::TickShare,
         )
     }
 
     /// The limit the share has used up, if any.
     pub(crate) fn spent(&self) -> Option<Limit> {
-        if self.fuel_spent >= self.fuel {
+        if self.fuel_spent >= self.whole.fuel {
             Some(Limit::Fuel)
-        } else if self.began.elapsed() >= self.timeout {
+        } else if self.began.elapsed() >= self.whole.timeout {
             Some(Limit::Timeout)
         } else {
             None
@@ -57,23 +56,25 @@ impl TickShare {
     /// The budget behind `limit`, for a message.
     pub(crate) fn budget(&self, limit: Limit) -> String {
         match limit {
-            Limit::Fuel => format!("{} units of fuel", self.fuel),
-            _ => format!("{:?}", self.timeout),
+            Limit::Fuel => format!("{} units of fuel", self.whole.fuel),
+            _ => format!("{:?}", self.whole.timeout),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
     fn each_call_gets_what_is_left_of_the_share() {
         let limits = Limits::default().with_fuel(1_000);
         let mut share = TickShare::new(&limits);
-        assert_eq!(share.next_call(&limits).fuel, 1_000);
+        assert_eq!(share.next_call().fuel, 1_000);
         share.charge(700);
-        let budget = share.next_call(&limits);
+        let budget = share.next_call();
         assert_eq!(budget.fuel, 300);
         assert!(budget.timeout <= limits.timeout);
         assert!(
@@ -85,12 +86,12 @@ mod tests {
         );
         share.charge(300);
         assert_eq!(share.spent(), Some(Limit::Fuel));
-        assert_eq!(share.next_call(&limits).fuel, 0);
+        assert_eq!(share.next_call().fuel, 0);
 
         // Time too: a share whose time has passed leaves none.
         let quick = Limits::default().max_execution_time_ms(0);
         let share = TickShare::new(&quick);
-        assert_eq!(share.next_call(&quick).timeout, Duration::ZERO);
+        assert_eq!(share.next_call().timeout, Duration::ZERO);
         assert_eq!(share.spent(), Some(Limit::Timeout));
     }
 }

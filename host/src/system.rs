@@ -325,9 +325,7 @@ fn run_script(
             break;
         }
         let outcome;
-        let budget = share
-            .next_call(script.instance.limits())
-            .until(input.deadline);
+        let budget = share.next_call().until(input.deadline);
         (outcome, lent) = call_with_world(script, lent, budget, |instance| {
             instance.event_encoded(&event.name, &event.payload, event.sender)
         });
@@ -347,9 +345,7 @@ fn run_script(
     {
         resumptions -= 1;
         let outcome;
-        let budget = share
-            .next_call(script.instance.limits())
-            .until(input.deadline);
+        let budget = share.next_call().until(input.deadline);
         (outcome, lent) = call_with_world(script, lent, budget, ScriptInstance::resume_task);
         let output = script.instance.take_output();
         log_messages(lent.world_mut(), script, output, tick);
