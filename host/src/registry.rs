@@ -154,7 +154,10 @@ where
             return true;
         }
         let Ok(mut value) = msgpack::decode::<T>(&out[start..]) else {
-            return true;
+            // A value that does not read back cannot be checked: it is not
+            // sent (as if absent) rather than sent with what it may name.
+            out.truncate(start);
+            return false;
         };
         let mut mapper = HideEntities { hidden, hid: false };
         T::map_entities(&mut value, &mut mapper);
