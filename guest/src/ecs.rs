@@ -14,7 +14,7 @@ use crate::luabox::sandbox::ecs::{self, EcsError};
 use crate::value::{Values, encode_value, push_value};
 
 /// The most component names one `ecs.query`, `ecs.each` or `ecs.spawn` may
-/// carry (the host refuses more; see `host/wit/ecs.wit`). Checked here first, so
+/// carry (the host refuses more; see `wit/ecs.wit`). Checked here first, so
 /// a script gets a plain Lua error before any list is built.
 const MAX_NAMES_PER_CALL: usize = 64;
 

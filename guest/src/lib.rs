@@ -23,7 +23,7 @@ use exports::luabox::sandbox::script::{Guest, Options, ScriptError};
 
 wit_bindgen::generate!({
     world: "sandbox",
-    path: "../host/wit",
+    path: "../wit",
 });
 
 struct Sandbox;

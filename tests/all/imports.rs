@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::support::engine;
 
-/// `luabox:sandbox/NAME@VERSION` for every interface declared in `host/wit/`.
+/// `luabox:sandbox/NAME@VERSION` for every interface declared in `wit/`.
 fn interfaces_in_wit() -> BTreeSet<String> {
     let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("wit");
     let mut names = BTreeSet::new();
