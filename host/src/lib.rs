@@ -28,35 +28,24 @@
 //! ```
 #![warn(missing_docs)]
 
-mod annotations;
-mod bindings;
-mod budget;
-mod cache;
-mod config;
-mod console;
-mod ecs_api;
-mod engine;
-mod error;
-mod events;
+pub mod ecs;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod host_state;
-mod imports;
-mod json_text;
-mod manager;
-mod msgpack;
-mod permissions;
-#[cfg(feature = "bevy")]
-mod plugin;
-mod registry;
-mod report;
+mod sandbox;
 pub mod scene;
-mod share;
-mod snapshot;
-mod system;
-mod visibility;
-mod world;
+mod wasm;
+
+// Old paths, kept for one commit while files move (no edits in the move).
+#[cfg(feature = "bevy")]
+use ecs::plugin;
+use ecs::{
+    call_error as ecs_api, events, manager, permissions, registry, runner as system, visibility,
+    world,
+};
+use sandbox::{config, console, engine, error, json_text};
+use scene::{annotations, report};
+use wasm::{bindings, budget, cache, host_state, imports, msgpack, preinit as snapshot, share};
 
 pub use annotations::Annotations;
 pub use cache::GuestOrigin;
@@ -67,37 +56,6 @@ pub use error::{
     ErrorKind, Limit, MAX_ERROR_MESSAGE_BYTES, MAX_TRACEBACK_BYTES, Result, ScriptError,
 };
 pub use json_text::JsonText;
-
-pub mod ecs {
-    //! Scripts in a bevy `World`: one sandbox per scripted entity, the world
-    //! reached through `ecs.*` under each script's [`Permissions`], every call a
-    //! transaction.
-    //!
-    //! - [`ScriptManager`] (a resource) owns the scripts: loads, reloads,
-    //!   unloads, disables and enables them, and keeps their sources and
-    //!   records.
-    //! - [`ScriptRunner`] is the only code that touches the world on the
-    //!   scripts' behalf: [`ScriptRunner::attach`] a script to an entity,
-    //!   [`ScriptRunner::tick`] the world (or add [`run_scripts`] to a
-    //!   schedule, or `LuaboxPlugin` to an `App` with the `bevy` feature).
-    //! - [`ComponentRegistry`] (a resource) names the components scripts may
-    //!   use; [`ScriptConsole`] (a resource) collects what they print.
-
-    pub use crate::console::{LogEntry, ScriptConsole};
-    pub use crate::events::{
-        EmittedEvent, EmittedEvents, MAX_EVENT_NAME_BYTES, MAX_EVENT_PAYLOAD_BYTES,
-        MAX_EVENTS_PER_SCRIPT_TICK, MAX_EVENTS_PER_TICK, MAX_UNDRAINED_EVENT_BYTES,
-        MAX_UNDRAINED_EVENTS,
-    };
-    pub use crate::manager::{LoadFailure, MAX_KEPT_ERRORS, ScriptId, ScriptManager, ScriptStatus};
-    pub use crate::permissions::Permissions;
-    #[cfg(feature = "bevy")]
-    pub use crate::plugin::LuaboxPlugin;
-    pub use crate::registry::{ComponentRegistry, JsonComponents};
-    pub use crate::system::{
-        Script, ScriptClock, ScriptDelta, ScriptEvents, ScriptRunner, run_scripts,
-    };
-}
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -23,10 +23,10 @@ use crate::world::WorldCall;
 
 /// The guest component, committed with the crate (`make guest` rebuilds it).
 #[cfg(not(feature = "api-checks"))]
-const GUEST: &[u8] = include_bytes!("../guest/luabox_guest.wasm");
+const GUEST: &[u8] = include_bytes!("../../guest/luabox_guest.wasm");
 /// The guest with Lua's API checks on (feature `api-checks`: tests, fuzzing).
 #[cfg(feature = "api-checks")]
-const GUEST: &[u8] = include_bytes!("../guest/luabox_guest_checked.wasm");
+const GUEST: &[u8] = include_bytes!("../../guest/luabox_guest_checked.wasm");
 const GUEST_HASH: &str = env!("LUABOX_GUEST_HASH");
 
 /// Runs Lua scripts, each in its own WebAssembly instance.

@@ -19,6 +19,9 @@
 //! # Ok::<(), luabox::ScriptError>(())
 //! ```
 
+pub(crate) mod annotations;
+pub(crate) mod report;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::time::{Duration, Instant};
