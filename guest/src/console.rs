@@ -6,19 +6,24 @@ use std::ptr;
 
 use mlua_sys::*;
 
-use crate::lua::raise;
 use crate::luabox::sandbox::console::{self, Level};
+use crate::stack::{check_stack, raise};
+use crate::state::GuestState;
 
 /// Joins the arguments with tabs, `tostring` applied to each, on the Lua
 /// stack (an error in a `__tostring` leaves nothing behind). A `luaL_Buffer`
 /// grows geometrically, so this is linear in the text (joining by
 /// `lua_concat` copied the text so far once per argument: quadratic).
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection.
 unsafe fn push_joined_arguments(l: *mut lua_State) {
+    // SAFETY: a C function's frame under protection (the caller's
+    // contract), so raising is allowed; indices run over the arguments;
+    // room is made for the buffer's box and `tostring`'s work.
     unsafe {
         let count = lua_gettop(l);
-        // The buffer's box and `tostring`'s work take a few slots above
-        // the arguments (a C function starts with 20 free): made sure.
-        luaL_checkstack(l, 8, c"print".as_ptr());
+        check_stack(l, 8, c"print");
         let mut buffer: luaL_Buffer = std::mem::zeroed();
         luaL_buffinit(l, &mut buffer);
         for index in 1..=count {
@@ -33,7 +38,13 @@ unsafe fn push_joined_arguments(l: *mut lua_State) {
 }
 
 /// Sends the arguments to the host console as one message at `level`.
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection.
 pub unsafe fn write_console(l: *mut lua_State, level: Level) -> c_int {
+    // SAFETY: as the caller's contract; the joined string is on top of the
+    // stack while its bytes are read, and the only Rust value alive at the
+    // raise is the message it takes.
     unsafe {
         push_joined_arguments(l);
         let mut len = 0usize;
@@ -48,20 +59,24 @@ pub unsafe fn write_console(l: *mut lua_State, level: Level) -> c_int {
 }
 
 unsafe extern "C-unwind" fn log_info(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection.
     unsafe { write_console(l, Level::Info) }
 }
 
 unsafe extern "C-unwind" fn log_warn(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection.
     unsafe { write_console(l, Level::Warn) }
 }
 
 unsafe extern "C-unwind" fn log_error(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection.
     unsafe { write_console(l, Level::Error) }
 }
 
 /// `print(...)`: `tostring` of each argument, tab-separated, as one line on
 /// the host console.
 pub unsafe extern "C-unwind" fn print(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection.
     unsafe { write_console(l, Level::Info) }
 }
 
@@ -72,9 +87,8 @@ pub const LOG_FUNCTIONS: &[(&CStr, lua_CFunction)] = &[
     (c"error", log_error),
 ];
 
-/// The state of a Lua state's warnings, owned by it: [`warning`]'s `ud`,
-/// its pointer also kept in the state's extra space so
-/// [`Warnings::remove`] can free it.
+/// The state of a Lua state's warnings (kept in its
+/// [`GuestState`](crate::state::GuestState)).
 #[derive(Default)]
 pub struct Warnings {
     /// Whether `warn` messages are shown (Lua's standalone interpreter
@@ -85,51 +99,24 @@ pub struct Warnings {
     pending: String,
 }
 
-impl Warnings {
-    /// Makes [`warning`] the warning function of the new state `l`, with a
-    /// `Warnings` of its own.
-    ///
-    /// # Safety
-    /// `l` must be a new main Lua state; [`Warnings::remove`] before it
-    /// closes.
-    pub unsafe fn install(l: *mut lua_State) {
-        let warnings = Box::into_raw(Box::new(Warnings::default()));
-        unsafe {
-            lua_getextraspace(l).cast::<*mut Warnings>().write(warnings);
-            lua_setwarnf(l, Some(warning), warnings.cast());
-        }
-    }
-
-    /// Frees the `Warnings` of a state about to close.
-    ///
-    /// # Safety
-    /// `l` must be a main Lua state set up by [`Warnings::install`].
-    pub unsafe fn remove(l: *mut lua_State) {
-        unsafe {
-            let slot = lua_getextraspace(l).cast::<*mut Warnings>();
-            let warnings = slot.replace(ptr::null_mut());
-            lua_setwarnf(l, None, ptr::null_mut());
-            if !warnings.is_null() {
-                drop(Box::from_raw(warnings));
-            }
-        }
-    }
-}
-
 /// Lua's warning function: a warning goes to the host console at level
 /// warn, as one message. `@on` and `@off` switch warnings on and off; other
 /// control messages (`@...`) are ignored, as in Lua's own interpreter. It
 /// never raises (Lua also warns from inside the collector), and a console
-/// refusal drops the warning. `ud` is the state's [`Warnings`].
+/// refusal drops the warning. `ud` is the state's
+/// [`GuestState`](crate::state::GuestState).
 pub unsafe extern "C-unwind" fn warning(
     ud: *mut c_void,
     message: *const c_char,
     to_continue: c_int,
 ) {
-    // SAFETY: `ud` is the state's `Warnings` (see `Warnings::install`); the
-    // guest is single-threaded and nothing here calls back into Lua.
-    let warnings = unsafe { &mut *ud.cast::<Warnings>() };
+    // SAFETY: `ud` is the state's `GuestState` (`GuestState::install`),
+    // alive as long as the state that calls this.
+    let state = unsafe { &*ud.cast::<GuestState>() };
+    // SAFETY: Lua passes a NUL-terminated string.
     let piece = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+    // Nothing below calls Lua, so the borrow cannot be held over a raise.
+    let mut warnings = state.warnings.borrow_mut();
     if warnings.pending.is_empty() && to_continue == 0 && piece.starts_with('@') {
         match &*piece {
             "@on" => warnings.on = true,

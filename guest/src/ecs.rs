@@ -1,14 +1,16 @@
 //! The Lua side of the world: the `ecs` global.
 //!
 //! Each function checks its arguments, calls the host through WIT and turns
-//! a refused call into a Lua error (catchable by `pcall`). Rust values are
-//! dropped before any Lua error is raised, so nothing leaks when one is.
+//! a refused call into a Lua error (catchable by `pcall`), following
+//! [`crate::stack`]'s rule: room made before pushing, no Rust value that
+//! needs dropping alive when an error is raised.
 
 use std::ffi::{CStr, c_int};
 
 use mlua_sys::*;
 
-use crate::lua::{lossy_string, lua_upvalueindex, raise, string_bytes};
+use crate::lua::{lossy_string, lua_upvalueindex, string_bytes};
+use crate::stack::{check_stack, has_room, raise};
 
 use crate::luabox::sandbox::ecs::{self, EcsError};
 use crate::value::{Values, encode_value, push_value};
@@ -27,14 +29,23 @@ fn too_many_names(what: &str, count: usize) -> String {
 
 /// Raises the host's refusal of `what` (`"ecs.get"`, ...) as a Lua error:
 /// `script.lua:7: ecs.get: entity 12 does not exist`.
+///
+/// # Safety
+/// As [`raise`].
 unsafe fn raise_ecs(l: *mut lua_State, what: &str, error: EcsError) -> ! {
     let message = format!("{what}: {}", error.message);
     drop(error);
+    // SAFETY: the caller's contract; the error is dropped, the message
+    // handed over.
     unsafe { raise(l, message) }
 }
 
 /// Returns no values to Lua, or raises the host's refusal.
+///
+/// # Safety
+/// As [`raise`].
 unsafe fn no_results(l: *mut lua_State, what: &str, outcome: Result<(), EcsError>) -> c_int {
+    // SAFETY: the caller's contract; the refusal is moved into `raise_ecs`.
     unsafe {
         match outcome {
             Ok(()) => 0,
@@ -43,7 +54,13 @@ unsafe fn no_results(l: *mut lua_State, what: &str, outcome: Result<(), EcsError
     }
 }
 
+/// The entity at argument `index`, or raises.
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection.
 unsafe fn check_entity(l: *mut lua_State, index: c_int) -> u64 {
+    // SAFETY: a C function's frame under protection (the caller's
+    // contract): `luaL_checkinteger` may raise there.
     unsafe { luaL_checkinteger(l, index) as u64 }
 }
 
@@ -54,10 +71,13 @@ unsafe fn check_entity(l: *mut lua_State, index: c_int) -> u64 {
 /// raise.
 ///
 /// # Safety
-/// `l` must be a valid Lua state running one of the `ecs` closures, and
-/// `index` a valid absolute stack index; may raise (a non-string argument,
-/// or out of memory).
+/// `l` must be a valid Lua state running one of the `ecs` closures, under
+/// protection, with room for two values, and `index` a valid absolute stack
+/// index; may raise (a non-string argument, or out of memory).
 unsafe fn component(l: *mut lua_State, what: &str, index: c_int) -> Result<u32, String> {
+    // SAFETY: the caller's contract: upvalue 1 is the names table, two
+    // slots are free. The name's bytes stay valid while the argument is on
+    // the stack; the Rust name is dropped before anything can raise.
     unsafe {
         let mut len = 0usize;
         let data = luaL_checklstring(l, index, &mut len);
@@ -90,6 +110,10 @@ fn value_buffer() -> Vec<u8> {
 }
 
 /// The component numbers for the names at `first..=last`.
+///
+/// # Safety
+/// As [`component`], for each of `first..=last`. Only running out of memory
+/// can raise meanwhile (the names are strings), leaking the vector.
 unsafe fn components(
     l: *mut lua_State,
     what: &str,
@@ -98,6 +122,7 @@ unsafe fn components(
 ) -> Result<Vec<u32>, String> {
     let mut ids = Vec::with_capacity((last - first + 1).max(0) as usize);
     for index in first..=last {
+        // SAFETY: the caller's contract, for each index.
         ids.push(unsafe { component(l, what, index) }?);
     }
     Ok(ids)
@@ -105,7 +130,13 @@ unsafe fn components(
 
 /// `ecs.spawn{Name = value, ...}` → entity.
 unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // names table as upvalue 1. Room: the table, a key and value, and
+    // `component`'s two. Keys are checked to be strings first, so only
+    // running out of memory can raise while `components` is alive (it
+    // leaks then); it is dropped before any other raise.
     unsafe {
+        check_stack(l, 5, c"ecs.spawn");
         if lua_isnoneornil(l, 1) != 0 {
             lua_settop(l, 0);
             lua_createtable(l, 0, 0);
@@ -162,12 +193,17 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
 
 /// `ecs.despawn(e)`.
 unsafe extern "C-unwind" fn despawn(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection; it pushes
+    // nothing.
     unsafe { no_results(l, "ecs.despawn", ecs::despawn(check_entity(l, 1))) }
 }
 
 /// `ecs.exists(e)` → boolean.
 unsafe extern "C-unwind" fn exists(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection; room is
+    // made for the result.
     unsafe {
+        check_stack(l, 1, c"ecs.exists");
         let found = ecs::exists(check_entity(l, 1));
         lua_pushboolean(l, c_int::from(found));
         1
@@ -176,7 +212,11 @@ unsafe extern "C-unwind" fn exists(l: *mut lua_State) -> c_int {
 
 /// The entity and component arguments of `get`, `insert`, `remove`, `has`
 /// (raises for a bad entity; returns the message for a bad component).
+///
+/// # Safety
+/// As [`component`].
 unsafe fn entity_and_component(l: *mut lua_State, what: &str) -> Result<(u64, u32), String> {
+    // SAFETY: the caller's contract.
     unsafe {
         let entity = check_entity(l, 1);
         Ok((entity, component(l, what, 2)?))
@@ -184,10 +224,14 @@ unsafe fn entity_and_component(l: *mut lua_State, what: &str) -> Result<(u64, u3
 }
 
 /// Pushes a value the host sent, or raises.
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection.
 unsafe fn push_sent(l: *mut lua_State, what: &str, bytes: Vec<u8>) -> c_int {
+    // SAFETY: the caller's contract; decoding makes its own room. Only
+    // running out of memory can raise while `bytes` is alive: it leaks
+    // then (see `crate::stack`).
     unsafe {
-        // Only running out of memory can raise meanwhile, and then the bytes
-        // leak inside the sandbox, which is out of memory anyway.
         match push_value(l, &bytes) {
             Ok(()) => {
                 drop(bytes);
@@ -205,7 +249,11 @@ unsafe fn push_sent(l: *mut lua_State, what: &str, bytes: Vec<u8>) -> c_int {
 
 /// `ecs.get(e, "Name")` → table (or other value), or nil.
 unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // names table as upvalue 1; room for `component`'s two (the result
+    // takes one). The WIT result is moved into what consumes it.
     unsafe {
+        check_stack(l, 2, c"ecs.get");
         let (entity, id) = match entity_and_component(l, "ecs.get") {
             Ok(arguments) => arguments,
             Err(message) => raise(l, message),
@@ -223,7 +271,11 @@ unsafe extern "C-unwind" fn get(l: *mut lua_State) -> c_int {
 
 /// `ecs.insert(e, "Name", value)`.
 unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // names table as upvalue 1; room for `component`'s two. Encoding reads
+    // raw and cannot raise; `value` is dropped before any raise.
     unsafe {
+        check_stack(l, 2, c"ecs.insert");
         luaL_checkany(l, 3);
         let (entity, id) = match entity_and_component(l, "ecs.insert") {
             Ok(arguments) => arguments,
@@ -243,7 +295,11 @@ unsafe extern "C-unwind" fn insert(l: *mut lua_State) -> c_int {
 
 /// `ecs.emit("name", payload)`: an event for the next tick.
 unsafe extern "C-unwind" fn emit(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection; room for
+    // the payload made nil. `name` borrows argument 1, which stays on the
+    // stack; `payload` is dropped before any raise.
     unsafe {
+        check_stack(l, 2, c"ecs.emit");
         let mut len = 0usize;
         let data = luaL_checklstring(l, 1, &mut len);
         let name = match std::str::from_utf8(std::slice::from_raw_parts(data.cast::<u8>(), len)) {
@@ -266,7 +322,10 @@ unsafe extern "C-unwind" fn emit(l: *mut lua_State) -> c_int {
 
 /// `ecs.remove(e, "Name")`.
 unsafe extern "C-unwind" fn remove(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // names table as upvalue 1; room for `component`'s two.
     unsafe {
+        check_stack(l, 2, c"ecs.remove");
         let (entity, id) = match entity_and_component(l, "ecs.remove") {
             Ok(arguments) => arguments,
             Err(message) => raise(l, message),
@@ -277,7 +336,10 @@ unsafe extern "C-unwind" fn remove(l: *mut lua_State) -> c_int {
 
 /// `ecs.has(e, "Name")` → boolean.
 unsafe extern "C-unwind" fn has(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // names table as upvalue 1; room for `component`'s two.
     unsafe {
+        check_stack(l, 2, c"ecs.has");
         let (entity, id) = match entity_and_component(l, "ecs.has") {
             Ok(arguments) => arguments,
             Err(message) => raise(l, message),
@@ -293,7 +355,12 @@ unsafe extern "C-unwind" fn has(l: *mut lua_State) -> c_int {
 }
 
 /// Pushes a sequence of entities.
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection, with
+/// room for two values.
 unsafe fn push_entities(l: *mut lua_State, entities: &[u64]) {
+    // SAFETY: the caller's contract: the table and one entity at a time.
     unsafe {
         lua_createtable(l, c_int::try_from(entities.len()).unwrap_or(0), 0);
         for (position, entity) in entities.iter().enumerate() {
@@ -305,7 +372,13 @@ unsafe fn push_entities(l: *mut lua_State, entities: &[u64]) {
 
 /// `ecs.query("A", "B", ... [, {without = {"C", ...}}])` → array of entities.
 unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // names table as upvalue 1. Room: the `without` list, a name from it,
+    // and `component`'s two. The vectors are dropped before any raise;
+    // only running out of memory can raise while they are alive (the names
+    // are checked to be strings first), leaking them.
     unsafe {
+        check_stack(l, 4, c"ecs.query");
         let mut count = lua_gettop(l);
         let mut without = Vec::new();
         if count > 0 && lua_type(l, count) == LUA_TTABLE {
@@ -378,7 +451,12 @@ unsafe extern "C-unwind" fn query(l: *mut lua_State) -> c_int {
 /// and each repeat is decoded again from those bytes (a table of its own,
 /// as every value is).
 unsafe extern "C-unwind" fn each(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // names table as upvalue 1. Room: the 7 upvalues (more than
+    // `component`'s two). `ids` is dropped before anything is pushed; the
+    // rest are arrays.
     unsafe {
+        check_stack(l, 7, c"ecs.each");
         let count = lua_gettop(l);
         if count == 0 {
             raise(l, "ecs.each: name at least one component".into());
@@ -400,7 +478,7 @@ unsafe extern "C-unwind" fn each(l: *mut lua_State) -> c_int {
         };
         // The distinct components in the order first named, and for each
         // name the place of its component among them (at most 64: a byte).
-        // Arrays, not vectors: pushing below may raise (out of memory).
+        // Arrays, not vectors: pushing below may raise (`crate::stack`).
         let mut distinct = [0u32; MAX_NAMES_PER_CALL];
         let mut distinct_count = 0;
         let mut places = [0u8; MAX_NAMES_PER_CALL];
@@ -419,10 +497,8 @@ unsafe extern "C-unwind" fn each(l: *mut lua_State) -> c_int {
         }
         drop(ids);
         let names = count as usize;
-        // `count` names are on the stack, so LUA_MINSTACK (20) slots are
-        // free above them: enough for the 7 upvalues. The places string is
-        // made before the host opens a cursor, so running out of memory
-        // leaves none open.
+        // The places string is made before the host opens a cursor, so
+        // running out of memory leaves none open.
         if distinct_count < names {
             lua_pushlstring(l, places.as_ptr().cast(), names);
         } else {
@@ -459,6 +535,10 @@ const EACH_PLACES: c_int = 7;
 /// entity, value per name, entity, ...; returns the slots filled or why the
 /// page is malformed. `places` is [`EACH_PLACES`] (`None`: one value per
 /// name, in order).
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection, with
+/// room for two values above the page table; decoding makes its own.
 unsafe fn fill_page(
     l: *mut lua_State,
     page: &ecs::Page,
@@ -467,10 +547,11 @@ unsafe fn fill_page(
 ) -> Result<lua_Integer, String> {
     let mut values = Values::new(&page.values);
     // Where each of an entity's distinct values starts in `page.values` (an
-    // array: decoding may raise, out of memory).
+    // array: decoding may raise, see `crate::stack`).
     let mut starts = [0usize; MAX_NAMES_PER_CALL];
     let mut slot: lua_Integer = 0;
     for entity in &page.entities {
+        // SAFETY: the caller's contract: the page table is on top, with room.
         unsafe {
             lua_pushinteger(l, *entity as lua_Integer);
             slot += 1;
@@ -485,13 +566,16 @@ unsafe fn fill_page(
                 // The first name with this component: the next value.
                 starts[started] = values.position();
                 started += 1;
+                // SAFETY: the caller's contract.
                 unsafe { values.push_next(l) }?;
             } else {
                 let start = starts[..started].get(place).copied().unwrap_or(usize::MAX);
                 let bytes = page.values.get(start..).unwrap_or_default();
+                // SAFETY: the caller's contract.
                 unsafe { Values::new(bytes).push_next(l) }?;
             }
             slot += 1;
+            // SAFETY: the value just pushed is on top, the page table below.
             unsafe { lua_rawseti(l, -2, slot) };
         }
     }
@@ -501,13 +585,16 @@ unsafe fn fill_page(
 /// One step of an `ecs.each` iterator: the next entity and its values, or
 /// nil at the end.
 unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // upvalues `each` gave it; room is made for all it returns. `page` is
+    // dropped before any raise, and only running out of memory can raise
+    // while it is alive (filling the page), leaking it.
     unsafe {
         let upvalue = |n| lua_upvalueindex(n);
         let width = lua_tointeger(l, upvalue(EACH_WIDTH)) as c_int;
         // It returns the entity and `width` values; the page table and a
-        // value being decoded need two more. A coroutine's stack starts
-        // small, so room is made first.
-        if lua_checkstack(l, width + 3) == 0 {
+        // value being decoded need two more.
+        if !has_room(l, width + 3) {
             raise(
                 l,
                 format!("ecs.each: no stack space for {} values", width + 1),
@@ -562,8 +649,15 @@ unsafe extern "C-unwind" fn each_step(l: *mut lua_State) -> c_int {
 
 /// Sets a global table `name` holding `functions`, each a closure over the
 /// value on top of the stack (popped).
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection, with
+/// a value on top of the stack.
 pub unsafe fn set_library(l: *mut lua_State, name: &CStr, functions: &[(&CStr, lua_CFunction)]) {
+    // SAFETY: the caller's contract; room is made for the table, the
+    // upvalue's copy and the closure.
     unsafe {
+        check_stack(l, 2, c"library");
         let upvalue = lua_gettop(l);
         lua_createtable(l, 0, c_int::try_from(functions.len()).unwrap_or(0));
         for (field, function) in functions {
@@ -579,9 +673,13 @@ pub unsafe fn set_library(l: *mut lua_State, name: &CStr, functions: &[(&CStr, l
 /// Installs `ecs`, `log` and `task`.
 ///
 /// # Safety
-/// `l` must be a valid Lua state; call under protection (may raise).
+/// `l` must be a valid Lua state running a C function, under protection
+/// (may raise).
 pub unsafe fn open(l: *mut lua_State) {
+    // SAFETY: the caller's contract; room is made for each library's
+    // upvalue, and `set_library` makes its own.
     unsafe {
+        check_stack(l, 1, c"ecs");
         // The table of resolved component names, shared by the `ecs` functions.
         lua_createtable(l, 0, 8);
         set_library(

@@ -10,10 +10,12 @@ use std::ptr;
 use mlua_sys::*;
 
 use crate::lua::{LUA_REGISTRYINDEX, lossy_string, type_name};
+use crate::stack::{check_stack, has_room};
 
 use crate::exports::luabox::sandbox::script::{ErrorKind, ScriptError};
 
-/// Registry key of the traceback the message handler saved.
+/// Registry key of the traceback the message handler saved: the address
+/// is the key (`lua_rawsetp`), the same for every state, so a static.
 static TRACEBACK_KEY: u8 = 0;
 
 fn traceback_key() -> *const std::ffi::c_void {
@@ -33,7 +35,11 @@ pub fn guest_error(kind: ErrorKind, message: String) -> ScriptError {
 /// Message handler for `lua_pcall`: saves a traceback of the failing stack and
 /// hands the error object on untouched (it is described after unwinding).
 pub unsafe extern "C-unwind" fn message_handler(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function with the error object as
+    // argument 1; the traceback (one slot; lauxlib makes its own room) is
+    // stored at once.
     unsafe {
+        check_stack(l, 1, c"traceback");
         luaL_traceback(l, l, ptr::null(), 1);
         lua_rawsetp(l, LUA_REGISTRYINDEX, traceback_key());
         lua_settop(l, 1);
@@ -51,6 +57,8 @@ pub unsafe extern "C-unwind" fn message_handler(l: *mut lua_State) -> c_int {
 /// `l` and `thread` must be threads of one Lua state, `l` not running any
 /// function and with two free stack slots.
 pub unsafe fn save_traceback_of(l: *mut lua_State, thread: *mut lua_State) {
+    // SAFETY: valid threads with room for the function and its argument
+    // (the caller's contract); only the protected call can raise.
     unsafe {
         lua_pushcfunction(l, traceback_of_thread);
         lua_pushlightuserdata(l, thread.cast());
@@ -63,7 +71,10 @@ pub unsafe fn save_traceback_of(l: *mut lua_State, thread: *mut lua_State) {
 /// Saves the traceback of the thread given as a light userdata (see
 /// [`save_traceback_of`]).
 unsafe extern "C-unwind" fn traceback_of_thread(l: *mut lua_State) -> c_int {
+    // SAFETY: called only by `save_traceback_of`, under `lua_pcall`, with a
+    // thread of this state as light userdata argument 1.
     unsafe {
+        check_stack(l, 1, c"traceback");
         let thread = lua_touserdata(l, 1).cast::<lua_State>();
         luaL_traceback(l, thread, ptr::null(), 0);
         lua_rawsetp(l, LUA_REGISTRYINDEX, traceback_key());
@@ -76,6 +87,8 @@ unsafe extern "C-unwind" fn traceback_of_thread(l: *mut lua_State) -> c_int {
 /// # Safety
 /// `l` must be a valid Lua state with a free stack slot.
 pub unsafe fn clear_traceback(l: *mut lua_State) {
+    // SAFETY: a valid state with a free slot (the caller's contract); a nil
+    // stored at an existing key, or no key, allocates nothing.
     unsafe {
         lua_pushnil(l);
         lua_rawsetp(l, LUA_REGISTRYINDEX, traceback_key());
@@ -87,6 +100,7 @@ pub unsafe fn clear_traceback(l: *mut lua_State) {
 /// # Safety
 /// `l` must be a valid Lua state and `index` a valid stack index.
 pub unsafe fn describe(l: *mut lua_State, status: c_int, index: c_int, chunk: &str) -> ScriptError {
+    // SAFETY: the caller's contract; both helpers make their own room.
     unsafe {
         let message = error_text(l, index);
         describe_message(l, status, message, chunk)
@@ -105,6 +119,7 @@ pub unsafe fn describe_message(
     message: String,
     chunk: &str,
 ) -> ScriptError {
+    // SAFETY: a valid state (the caller's contract).
     unsafe {
         let traceback = take_traceback(l);
         // A message without a position (`error(msg, 0)`, a table raised):
@@ -172,10 +187,17 @@ fn first_lua_line(traceback: &str, chunk: &str) -> Option<u32> {
 }
 
 /// `tostring` of the error object, made under `lua_pcall`.
+///
+/// # Safety
+/// `l` must be a valid Lua state, not running any function, and `index` a
+/// valid stack index.
 unsafe fn error_text(l: *mut lua_State, index: c_int) -> String {
+    // SAFETY: the caller's contract; room is made for the function and its
+    // argument (the result takes the function's slot), and only the
+    // protected call can raise.
     unsafe {
         let index = lua_absindex(l, index);
-        if lua_checkstack(l, 2) == 0 {
+        if !has_room(l, 2) {
             return "(error object could not be described: no stack space)".into();
         }
         lua_pushcfunction(l, error_to_string);
@@ -196,7 +218,11 @@ unsafe fn error_text(l: *mut lua_State, index: c_int) -> String {
 /// Like the standalone `lua` interpreter's message handler: strings and
 /// numbers as they are, `__tostring` when there is one, else the type.
 unsafe extern "C-unwind" fn error_to_string(l: *mut lua_State) -> c_int {
+    // SAFETY: called only by `error_text`, under `lua_pcall`, with the error
+    // object as argument 1; room is made for the result and the
+    // metamethod's call.
     unsafe {
+        check_stack(l, 2, c"tostring");
         match lua_type(l, 1) {
             LUA_TSTRING | LUA_TNUMBER => {
                 lua_pushvalue(l, 1);
@@ -216,9 +242,15 @@ unsafe extern "C-unwind" fn error_to_string(l: *mut lua_State) -> c_int {
     }
 }
 
+/// The traceback saved for the last error, if any; forgets it.
+///
+/// # Safety
+/// `l` must be a valid Lua state.
 unsafe fn take_traceback(l: *mut lua_State) -> Option<String> {
+    // SAFETY: a valid state (the caller's contract) with room made for the
+    // one value read; reading the registry allocates nothing.
     unsafe {
-        if lua_checkstack(l, 1) == 0 {
+        if !has_room(l, 1) {
             return None;
         }
         lua_rawgetp(l, LUA_REGISTRYINDEX, traceback_key());

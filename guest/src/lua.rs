@@ -3,6 +3,8 @@
 //! mlua-sys derives `LUA_REGISTRYINDEX` and `lua_upvalueindex` from the stock
 //! stack limit (1,000,000 slots); the guest's Lua has its own (`build.rs`,
 //! `c/include/luabox_user.h`), so every module imports these instead.
+//!
+//! Raising and making room on the stack: [`crate::stack`].
 
 use std::ffi::{CStr, c_int};
 
@@ -18,31 +20,13 @@ pub const fn lua_upvalueindex(i: c_int) -> c_int {
     LUA_REGISTRYINDEX - i
 }
 
-/// Raises `message` as a Lua error, after dropping the Rust string, with
-/// the calling Lua line in front as `luaL_error` does
-/// (`script.lua:7: ecs.get: entity 12 does not exist`).
+/// The type name of the value at `index` (`"table"`, `"function"`, ...).
 ///
 /// # Safety
-/// `l` must be running a C function called from Lua (the error unwinds its
-/// frame). When the stack has no room left for the message, the frame's
-/// values are dropped first: they are lost to the error anyway.
-pub unsafe fn raise(l: *mut lua_State, message: String) -> ! {
-    unsafe {
-        if lua_checkstack(l, 2) == 0 {
-            lua_settop(l, 0);
-        }
-        lua_pushlstring(l, message.as_ptr().cast(), message.len());
-        drop(message);
-        luaL_where(l, 1);
-        lua_rotate(l, -2, 1);
-        lua_concat(l, 2);
-        // Does not return: unwinds to the protected call.
-        lua_error(l)
-    }
-}
-
-/// The type name of the value at `index` (`"table"`, `"function"`, ...).
+/// `l` must be a valid Lua thread and `index` an acceptable index.
 pub unsafe fn type_name(l: *mut lua_State, index: c_int) -> String {
+    // SAFETY: `l` and `index` are valid (the caller's contract);
+    // `luaL_typename` returns a static NUL-terminated name.
     unsafe {
         CStr::from_ptr(luaL_typename(l, index))
             .to_string_lossy()
@@ -53,7 +37,13 @@ pub unsafe fn type_name(l: *mut lua_State, index: c_int) -> String {
 /// The bytes of the string at `index` (which must be a string: a number
 /// would be converted in place), valid while the string is on the stack or
 /// otherwise referenced.
+///
+/// # Safety
+/// `l` must be a valid Lua thread and `index` a valid index; the caller
+/// picks `'a` no longer than the string stays alive.
 pub unsafe fn string_bytes<'a>(l: *mut lua_State, index: c_int) -> &'a [u8] {
+    // SAFETY: `l` and `index` are valid (the caller's contract); a non-null
+    // result points at `len` bytes Lua keeps while the string lives.
     unsafe {
         let mut len = 0usize;
         let data = lua_tolstring(l, index, &mut len);
@@ -66,6 +56,11 @@ pub unsafe fn string_bytes<'a>(l: *mut lua_State, index: c_int) -> &'a [u8] {
 
 /// The string at `index` (which must be a string) as UTF-8, invalid bytes
 /// replaced.
+///
+/// # Safety
+/// As [`string_bytes`].
 pub unsafe fn lossy_string(l: *mut lua_State, index: c_int) -> String {
+    // SAFETY: the caller's contract; the bytes are copied while the string
+    // is still on the stack.
     String::from_utf8_lossy(unsafe { string_bytes(l, index) }).into_owned()
 }

@@ -15,12 +15,12 @@ use bevy_ecs::entity_disabling::Disabled;
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::budget::HostWork;
-use crate::msgpack;
-use crate::permissions::Permissions;
-use crate::registry::ComponentRegistry;
-use crate::visibility::Visibility;
-use crate::world::{Access, WorldCall};
+use crate::ecs::permissions::Permissions;
+use crate::ecs::registry::ComponentRegistry;
+use crate::ecs::visibility::Visibility;
+use crate::ecs::world::{Access, WorldCall};
+use crate::wasm::budget::HostWork;
+use crate::wasm::msgpack;
 
 /// One host call, with arguments as a guest could send them.
 #[derive(Arbitrary, Debug)]
@@ -288,7 +288,7 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
     if !commit {
         assert!(events.is_empty(), "a failed call's events were kept");
     }
-    assert!(events.len() <= crate::events::MAX_EVENTS_PER_SCRIPT_TICK);
+    assert!(events.len() <= crate::ecs::events::MAX_EVENTS_PER_SCRIPT_TICK);
     for event in &events {
         let name = &event.delivery.name;
         assert!(
@@ -296,7 +296,7 @@ pub fn ecs_calls(calls: &[EcsCall], commit: bool) {
             "an unpermitted event: {name:?}"
         );
         assert!(
-            event.delivery.payload.len() <= crate::events::MAX_EVENT_PAYLOAD_BYTES,
+            event.delivery.payload.len() <= crate::ecs::events::MAX_EVENT_PAYLOAD_BYTES,
             "an oversized payload was kept"
         );
         assert!(

@@ -36,26 +36,16 @@ mod sandbox;
 pub mod scene;
 mod wasm;
 
-// Old paths, kept for one commit while files move (no edits in the move).
-#[cfg(feature = "bevy")]
-use ecs::plugin;
-use ecs::{
-    call_error as ecs_api, events, manager, permissions, registry, runner as system, visibility,
-    world,
-};
-use sandbox::{config, console, engine, error, json_text};
-use scene::{annotations, report};
-use wasm::{bindings, budget, cache, host_state, imports, msgpack, preinit as snapshot, share};
-
-pub use annotations::Annotations;
-pub use cache::GuestOrigin;
-pub use config::{CacheDir, EngineConfig, Limits, ScriptConfig, StdLib};
-pub use console::{ConsoleLevel, ConsoleMessage};
-pub use engine::{ScriptEngine, ScriptInstance};
-pub use error::{
+pub use sandbox::config::{CacheDir, EngineConfig, Limits, ScriptConfig, StdLib};
+pub use sandbox::console::{ConsoleLevel, ConsoleMessage};
+pub use sandbox::engine::ScriptEngine;
+pub use sandbox::error::{
     ErrorKind, Limit, MAX_ERROR_MESSAGE_BYTES, MAX_TRACEBACK_BYTES, Result, ScriptError,
 };
-pub use json_text::JsonText;
+pub use sandbox::instance::ScriptInstance;
+pub use sandbox::json_text::JsonText;
+pub use scene::annotations::Annotations;
+pub use wasm::cache::GuestOrigin;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

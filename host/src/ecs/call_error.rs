@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::budget::HostLimitReached;
+use crate::wasm::budget::HostLimitReached;
 
 /// Why an ECS call was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

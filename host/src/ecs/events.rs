@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use bevy_ecs::entity::Entity;
 use bevy_ecs::resource::Resource;
 
-use crate::json_text::JsonText;
+use crate::sandbox::json_text::JsonText;
 
 /// The most bytes of one event's payload, as MessagePack.
 pub const MAX_EVENT_PAYLOAD_BYTES: usize = 16 * 1024;

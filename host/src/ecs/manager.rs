@@ -6,12 +6,13 @@ use std::time::Instant;
 
 use bevy_ecs::resource::Resource;
 
-use crate::budget::CallBudget;
-use crate::config::ScriptConfig;
-use crate::console::ConsoleMessage;
-use crate::engine::{ScriptEngine, ScriptInstance};
-use crate::error::{Result, ScriptError};
-use crate::permissions::Permissions;
+use crate::ecs::permissions::Permissions;
+use crate::sandbox::config::ScriptConfig;
+use crate::sandbox::console::ConsoleMessage;
+use crate::sandbox::engine::ScriptEngine;
+use crate::sandbox::error::{Result, ScriptError};
+use crate::sandbox::instance::ScriptInstance;
+use crate::wasm::budget::CallBudget;
 
 /// Identifies a loaded script. Scripts run in the order of their ids, which
 /// is the order they were loaded.

@@ -11,9 +11,18 @@
 //!   schedule, or `LuaboxPlugin` to an `App` with the `bevy` feature).
 //! - [`ComponentRegistry`] (a resource) names the components scripts may
 //!   use; [`ScriptConsole`] (a resource) collects what they print.
+//!
+//! Files: `runner` ([`ScriptRunner`], the systems), `manager`
+//! ([`ScriptManager`]), `registry`, `permissions`, `events`, `visibility`
+//! (which entities scripts see), `log` ([`ScriptConsole`]), `plugin` (bevy
+//! `App`), and the guest's side: `host_calls` (the `wit/ecs.wit` imports,
+//! every ECS call a guest can make), `world` (what each call does to the
+//! world, as a transaction), `call_error` (the refusals a script sees).
 
 pub(crate) mod call_error;
 pub(crate) mod events;
+pub(crate) mod host_calls;
+pub(crate) mod log;
 pub(crate) mod manager;
 pub(crate) mod permissions;
 #[cfg(feature = "bevy")]
@@ -23,17 +32,19 @@ pub(crate) mod runner;
 pub(crate) mod visibility;
 pub(crate) mod world;
 
-pub use crate::console::{LogEntry, ScriptConsole};
-pub use crate::events::{
+pub use crate::ecs::events::{
     EmittedEvent, EmittedEvents, MAX_EVENT_NAME_BYTES, MAX_EVENT_PAYLOAD_BYTES,
     MAX_EVENTS_PER_SCRIPT_TICK, MAX_EVENTS_PER_TICK, MAX_UNDRAINED_EVENT_BYTES,
     MAX_UNDRAINED_EVENTS,
 };
-pub use crate::manager::{LoadFailure, MAX_KEPT_ERRORS, ScriptId, ScriptManager, ScriptStatus};
-pub use crate::permissions::Permissions;
+pub use crate::ecs::log::{LogEntry, ScriptConsole};
+pub use crate::ecs::manager::{
+    LoadFailure, MAX_KEPT_ERRORS, ScriptId, ScriptManager, ScriptStatus,
+};
+pub use crate::ecs::permissions::Permissions;
 #[cfg(feature = "bevy")]
-pub use crate::plugin::LuaboxPlugin;
-pub use crate::registry::{ComponentRegistry, JsonComponents};
-pub use crate::system::{
+pub use crate::ecs::plugin::LuaboxPlugin;
+pub use crate::ecs::registry::{ComponentRegistry, JsonComponents};
+pub use crate::ecs::runner::{
     Script, ScriptClock, ScriptDelta, ScriptEvents, ScriptRunner, run_scripts,
 };

@@ -4,11 +4,11 @@ use bevy_app::{App, Plugin, Update};
 use bevy_ecs::world::World;
 use bevy_time::Time;
 
-use crate::console::ScriptConsole;
-use crate::engine::ScriptEngine;
-use crate::manager::ScriptManager;
-use crate::registry::ComponentRegistry;
-use crate::system::{ScriptClock, ScriptDelta, ScriptRunner};
+use crate::ecs::log::ScriptConsole;
+use crate::ecs::manager::ScriptManager;
+use crate::ecs::registry::ComponentRegistry;
+use crate::ecs::runner::{ScriptClock, ScriptDelta, ScriptRunner};
+use crate::sandbox::engine::ScriptEngine;
 
 /// Adds luabox to a bevy `App`: the [`ScriptManager`] (with the engine
 /// given), the [`ComponentRegistry`] (the plugin's, with the components

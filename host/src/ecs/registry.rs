@@ -19,8 +19,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::json_text::JsonText;
-use crate::msgpack::{self, ToJsonError};
+use crate::sandbox::json_text::JsonText;
+use crate::wasm::msgpack::{self, ToJsonError};
 
 /// Schema-less components of one entity, by name, each kept as JSON text.
 #[derive(Component, Clone, Debug, Default, PartialEq)]

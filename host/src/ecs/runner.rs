@@ -11,20 +11,21 @@ use bevy_ecs::resource::Resource;
 use bevy_ecs::world::World;
 use serde_json::Value;
 
-use crate::budget::CallBudget;
-use crate::config::ScriptConfig;
-use crate::console::{ConsoleMessage, ScriptConsole};
-use crate::engine::ScriptInstance;
-use crate::error::{Limit, Result, ScriptError};
-use crate::events::{self, Delivery, EmittedEvents, PendingDeliveries};
-use crate::host_state::GameClock;
-use crate::manager::{ManagedScript, ScriptId, ScriptManager};
-use crate::msgpack;
-use crate::permissions::Permissions;
-use crate::registry::ComponentRegistry;
-use crate::share::TickShare;
-use crate::visibility::Visibility;
-use crate::world::WorldCall;
+use crate::ecs::events::{self, Delivery, EmittedEvents, PendingDeliveries};
+use crate::ecs::log::ScriptConsole;
+use crate::ecs::manager::{ManagedScript, ScriptId, ScriptManager};
+use crate::ecs::permissions::Permissions;
+use crate::ecs::registry::ComponentRegistry;
+use crate::ecs::visibility::Visibility;
+use crate::ecs::world::WorldCall;
+use crate::sandbox::config::ScriptConfig;
+use crate::sandbox::console::ConsoleMessage;
+use crate::sandbox::error::{Limit, Result, ScriptError};
+use crate::sandbox::instance::ScriptInstance;
+use crate::wasm::budget::CallBudget;
+use crate::wasm::host_state::GameClock;
+use crate::wasm::msgpack;
+use crate::wasm::share::TickShare;
 
 /// Marks an entity driven by a script.
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,7 +28,7 @@ use bevy_ecs::resource::IsResource;
 use bevy_ecs::system::SystemIdMarker;
 use bevy_ecs::world::{EntityRef, World};
 
-use crate::registry::ComponentRegistry;
+use crate::ecs::registry::ComponentRegistry;
 
 /// The visibility rule, resolved against one world.
 #[derive(Clone, Debug, Default)]

@@ -1,7 +1,7 @@
 //! The world adapter: one script call's view of the bevy `World`.
 //!
 //! Every operation is checked against the script's permissions and the
-//! [visibility rule](crate::visibility), and its host work is charged to the
+//! [visibility rule](crate::ecs::visibility), and its host work is charged to the
 //! call's [`HostWork`]. Writes are buffered as a transaction: reads see the
 //! call's own pending writes, and the writes reach the world only through
 //! [`WorldCall::commit`], which the script system calls when the call
@@ -21,17 +21,17 @@ use bevy_ecs::entity::Entity;
 use bevy_ecs::world::World;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::budget::{
-    ENTITIES_PER_CLOCK_CHECK, FUEL_PER_ENTITY, FUEL_PER_NAME_CHECK, HostLimitReached, HostWork,
-};
-use crate::ecs_api::{CallError, EcsError, EcsErrorKind};
-use crate::events::{
+use crate::ecs::call_error::{CallError, EcsError, EcsErrorKind};
+use crate::ecs::events::{
     Delivery, Emitted, MAX_EVENT_NAME_BYTES, MAX_EVENT_PAYLOAD_BYTES, MAX_EVENTS_PER_SCRIPT_TICK,
     MAX_EVENTS_PER_TICK,
 };
-use crate::permissions::Permissions;
-use crate::registry::{ComponentRegistry, DecodeError, Decoded, KindIndex};
-use crate::visibility::{CascadeRefusal, Visibility};
+use crate::ecs::permissions::Permissions;
+use crate::ecs::registry::{ComponentRegistry, DecodeError, Decoded, KindIndex};
+use crate::ecs::visibility::{CascadeRefusal, Visibility};
+use crate::wasm::budget::{
+    ENTITIES_PER_CLOCK_CHECK, FUEL_PER_ENTITY, FUEL_PER_NAME_CHECK, HostLimitReached, HostWork,
+};
 
 /// What one buffered write is charged on top of its value: the host's own
 /// bookkeeping for it (the write itself and its entry in the pending map),
@@ -367,7 +367,7 @@ impl WorldCall {
     }
 
     /// Whether `entity` exists for the script: spawned by this call, or in
-    /// the world and visible to scripts (see [`crate::visibility`]), and not
+    /// the world and visible to scripts (see [`crate::ecs::visibility`]), and not
     /// despawned by this call.
     fn is_alive(&self, entity: Entity) -> bool {
         if self.despawned.contains(&entity) {
@@ -639,7 +639,7 @@ impl WorldCall {
             .into());
         }
         // Checked now, so the engine never gets a payload it cannot read.
-        let json = crate::msgpack::to_json(&payload, 8 * MAX_EVENT_PAYLOAD_BYTES)
+        let json = crate::wasm::msgpack::to_json(&payload, 8 * MAX_EVENT_PAYLOAD_BYTES)
             .map_err(|error| bad(format!("event {name}: bad payload: {error}")))?;
         self.reserve(name.len() + payload.len() + json.as_str().len())?;
         self.call_events.push(Emitted {
@@ -785,8 +785,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::json_text::JsonText;
-    use crate::registry::JsonComponents;
+    use crate::ecs::registry::JsonComponents;
+    use crate::sandbox::json_text::JsonText;
 
     /// A call's view of a world of `entities` entities, each with a
     /// schema-less `Big` string of `value_bytes` bytes, and `Big`'s access.
@@ -857,9 +857,11 @@ mod tests {
         // Fuel for one value and a half: the page stops at the second.
         let (mut call, big) = call_over(10, 600_000);
         let cursor = call.each_open(&[big], &mut work(u64::MAX)).unwrap();
-        let mut short = work(crate::budget::FUEL_PER_BYTE * 900_000);
+        let mut short = work(crate::wasm::budget::FUEL_PER_BYTE * 900_000);
         match call.each_next(cursor, 1_024, &mut short) {
-            Err(CallError::Limit(limit)) => assert_eq!(limit.limit, crate::error::Limit::Fuel),
+            Err(CallError::Limit(limit)) => {
+                assert_eq!(limit.limit, crate::sandbox::error::Limit::Fuel)
+            }
             other => panic!(
                 "{:?}",
                 other.map(|page| page.entities.len()).map_err(|_| ())

@@ -21,6 +21,7 @@
 
 pub(crate) mod annotations;
 pub(crate) mod report;
+mod run_script;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
@@ -29,24 +30,25 @@ use std::time::{Duration, Instant};
 use bevy_ecs::prelude::*;
 use serde::Deserialize;
 
-use crate::annotations::Annotations;
-use crate::config::ScriptConfig;
-use crate::console::ScriptConsole;
-use crate::engine::ScriptEngine;
-use crate::error::{ErrorKind, Limit, ScriptError};
-use crate::events::EmittedEvents;
-use crate::json_text::JsonText;
-use crate::manager::{ScriptId, ScriptManager, ScriptStatus};
-use crate::permissions::Permissions;
-use crate::registry::{ComponentRegistry, JsonComponents};
-use crate::report::{ReportLines, SceneName, world_report};
-use crate::system::{ScriptClock, ScriptRunner};
+use crate::ecs::events::EmittedEvents;
+use crate::ecs::log::ScriptConsole;
+use crate::ecs::manager::{ScriptId, ScriptManager, ScriptStatus};
+use crate::ecs::permissions::Permissions;
+use crate::ecs::registry::{ComponentRegistry, JsonComponents};
+use crate::ecs::runner::{ScriptClock, ScriptRunner};
+use crate::sandbox::config::ScriptConfig;
+use crate::sandbox::engine::ScriptEngine;
+use crate::sandbox::error::{ErrorKind, Limit, ScriptError};
+use crate::sandbox::json_text::JsonText;
+use crate::scene::annotations::Annotations;
+use crate::scene::report::{ReportLines, SceneName, world_report};
 
-pub use crate::report::{
+pub use crate::scene::report::{
     EntityReport, ErrorReport, EventReport, MAX_REPORT_EVENTS_PER_TICK, MAX_REPORT_LINES,
     MAX_REPORT_OUTPUT_BYTES, MAX_REPORT_TICKS, MAX_REPORT_WORLD_BYTES, RunReport, ScriptReport,
-    TickReport, WorldReport, run_script,
+    TickReport, WorldReport,
 };
+pub use crate::scene::run_script::run_script;
 
 /// A scene: entities with schema-less components and optional scripts.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]

@@ -1,5 +1,5 @@
 //! What a run produced: the report `luabox run --json` prints and the editor
-//! preview's `POST /api/run` returns, for one script ([`run_script`]) or a
+//! preview's `POST /api/run` returns, for one script ([`run_script`](crate::scene::run_script)) or a
 //! scene ([`Scene::run`](crate::scene::Scene::run)). Every part of it is
 //! bounded.
 
@@ -8,13 +8,11 @@ use std::collections::BTreeMap;
 use bevy_ecs::prelude::*;
 use serde::Serialize;
 
-use crate::config::ScriptConfig;
-use crate::console::ConsoleMessage;
-use crate::engine::ScriptEngine;
-use crate::error::{ErrorKind, ScriptError};
-use crate::json_text::JsonText;
-use crate::registry::ComponentRegistry;
-use crate::visibility::Visibility;
+use crate::ecs::registry::ComponentRegistry;
+use crate::ecs::visibility::Visibility;
+use crate::sandbox::console::ConsoleMessage;
+use crate::sandbox::error::{ErrorKind, ScriptError};
+use crate::sandbox::json_text::JsonText;
 
 /// The most console lines a report keeps (later ones are counted in
 /// [`RunReport::output_dropped`]).
@@ -194,60 +192,10 @@ impl ReportLines {
         }
     }
 
-    fn extend<'a>(&mut self, messages: impl IntoIterator<Item = &'a ConsoleMessage>) {
+    pub(crate) fn extend<'a>(&mut self, messages: impl IntoIterator<Item = &'a ConsoleMessage>) {
         for message in messages {
             self.push(&message.text);
         }
-    }
-}
-
-/// Runs `source` as `name` in a fresh sandbox and reports it.
-///
-/// ```
-/// let engine = luabox::ScriptEngine::new(Default::default())?;
-/// let report = luabox::scene::run_script(&engine, "hi.lua", "print('hi') return 42", &Default::default());
-/// assert_eq!(report.output, vec!["hi".to_string()]);
-/// assert_eq!(report.result.as_str(), "42");
-/// # Ok::<(), luabox::ScriptError>(())
-/// ```
-pub fn run_script(
-    engine: &ScriptEngine,
-    name: &str,
-    source: impl AsRef<[u8]>,
-    config: &ScriptConfig,
-) -> RunReport {
-    let mut output = ReportLines::default();
-    let (outcome, fuel_used, fuel_used_exact, memory_peak_bytes) =
-        match engine.instantiate(name, config) {
-            Ok(mut script) => {
-                let outcome = script.run_json(source);
-                output.extend(&script.take_output());
-                (
-                    outcome,
-                    script.fuel_used(),
-                    script.fuel_used_exact(),
-                    script.memory_peak_bytes(),
-                )
-            }
-            Err(error) => (Err(error), 0, true, 0),
-        };
-    let (result, error) = match outcome {
-        Ok(value) => (value, None),
-        Err(error) => (JsonText::null(), Some(ErrorReport::from(&error))),
-    };
-    RunReport {
-        status: if error.is_none() { "ok" } else { "error" },
-        output: output.lines,
-        output_dropped: output.dropped,
-        result,
-        error,
-        fuel_used,
-        fuel_used_exact,
-        memory_peak_bytes,
-        ticks: None,
-        world: None,
-        scripts: None,
-        timeline: None,
     }
 }
 

@@ -22,8 +22,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::config::Limits;
-use crate::error::Limit;
+use crate::sandbox::config::Limits;
+use crate::sandbox::error::Limit;
 
 /// Fuel every host call costs before it does anything (about a crossing).
 pub(crate) const FUEL_PER_CALL: u64 = 2_000;
@@ -129,7 +129,7 @@ impl HostWork {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BudgetCut {
     /// What was left this tick of the one call's budget a script's event
-    /// and task calls share (see [`TickShare`](crate::share::TickShare)).
+    /// and task calls share (see [`TickShare`](crate::wasm::share::TickShare)).
     TickShare,
     /// What was left of a run's wall-time budget.
     RunTime,

@@ -16,9 +16,9 @@ use std::time::{Duration, SystemTime};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::config::CacheDir;
-use crate::error::{Result, ScriptError};
-use crate::snapshot;
+use crate::sandbox::config::CacheDir;
+use crate::sandbox::error::{Result, ScriptError};
+use crate::wasm::preinit;
 
 /// Where the component came from, for callers who want to know.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub(crate) fn load_guest(
     cache: &CacheDir,
 ) -> Result<(Component, GuestOrigin)> {
     let Some(dir) = cache_dir(cache) else {
-        let guest = snapshot::preinitialise(engine, guest)?;
+        let guest = preinit::preinitialise(engine, guest)?;
         return Ok((
             compile(engine, &guest)?,
             GuestOrigin::Compiled { cached_to: None },
@@ -66,7 +66,7 @@ pub(crate) fn load_guest(
             return Ok((component, GuestOrigin::Cache(path)));
         }
     }
-    let guest = snapshot::preinitialise(engine, guest)?;
+    let guest = preinit::preinitialise(engine, guest)?;
     let artifact = engine
         .precompile_component(&guest)
         .map_err(|error| engine_error("compiling the guest", error))?;

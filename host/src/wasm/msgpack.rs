@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::json_text::JsonText;
+use crate::sandbox::json_text::JsonText;
 
 /// The deepest a value from a guest may nest (maps and arrays). The guest's
 /// own encoder stops at 32.

@@ -15,7 +15,7 @@ use wasmtime::component::{Component, Instance, Linker, WasmList};
 use wasmtime::{Engine, Store};
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
-use crate::error::{Result, ScriptError};
+use crate::sandbox::error::{Result, ScriptError};
 
 /// The guest export that builds the state worth keeping.
 const INTERFACE: &str = "luabox:sandbox/script@0.1.0";

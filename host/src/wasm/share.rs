@@ -4,9 +4,9 @@
 
 use std::time::Instant;
 
-use crate::budget::{BudgetCut, CallBudget};
-use crate::config::Limits;
-use crate::error::Limit;
+use crate::sandbox::config::Limits;
+use crate::sandbox::error::Limit;
+use crate::wasm::budget::{BudgetCut, CallBudget};
 
 /// What a script's event and task calls have used of one call's budget
 /// this tick.
