@@ -19,8 +19,13 @@ const MALLOC_ALIGN: usize = 16;
 
 struct LibcAllocator;
 
+// SAFETY: `malloc` and `aligned_alloc` return null or a block of at least
+// `size` bytes aligned as asked (`malloc` to `MALLOC_ALIGN`, enough for any
+// smaller alignment); `realloc` keeps the contents; blocks are freed once.
 unsafe impl GlobalAlloc for LibcAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: plain libc calls; the alignment is a power of two (a
+        // `Layout`), as `aligned_alloc` needs.
         unsafe {
             if layout.align() <= MALLOC_ALIGN {
                 malloc(layout.size()).cast()
@@ -31,10 +36,15 @@ unsafe impl GlobalAlloc for LibcAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        // SAFETY: `ptr` came from this allocator (the `GlobalAlloc`
+        // contract), so from libc.
         unsafe { free(ptr.cast()) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` is a live block of `layout` from this allocator (the
+        // `GlobalAlloc` contract); over-aligned blocks are moved by hand,
+        // copying no more than both blocks hold, and the old one freed once.
         unsafe {
             if layout.align() <= MALLOC_ALIGN {
                 realloc(ptr.cast(), new_size).cast()
@@ -62,6 +72,8 @@ pub unsafe extern "C" fn lua_alloc(
     _old_size: usize,
     new_size: usize,
 ) -> *mut c_void {
+    // SAFETY: Lua passes null or a block it got from this function, which
+    // comes from libc; `malloc`'s alignment suits every Lua object.
     unsafe {
         if new_size == 0 {
             free(ptr);

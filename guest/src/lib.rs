@@ -8,6 +8,10 @@
 //!
 //! The guest is one instance per script: the Lua state below is the whole of
 //! that script's world, and the host throws the instance away after any trap.
+//! What the guest keeps for that state hangs off it ([`state`]); how the glue
+//! raises and pushes safely is written once, in [`stack`].
+
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod allocator;
 mod console;
@@ -16,6 +20,8 @@ mod errors;
 mod libc_shims;
 mod lua;
 mod sandbox;
+mod stack;
+mod state;
 mod tasks;
 mod value;
 
@@ -39,13 +45,13 @@ impl Guest for Sandbox {
 
     fn run(name: String, source: Vec<u8>) -> Result<Vec<u8>, ScriptError> {
         let outcome = sandbox::run(&name, &source);
-        tasks::report();
+        sandbox::report_tasks();
         outcome
     }
 
     fn call(function: String, args: Vec<u8>) -> Result<Option<Vec<u8>>, ScriptError> {
         let outcome = sandbox::call(&function, &args);
-        tasks::report();
+        sandbox::report_tasks();
         outcome
     }
 

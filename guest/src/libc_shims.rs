@@ -8,7 +8,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The instance's seed, set once by `init` before the Lua state exists.
-/// (This instance is one script's whole world; there is nothing to share.)
+/// Static, not per state: C calls `time` and `arc4random` with no Lua state
+/// to find it through (and `luaopen_math` reads `time` while the state is
+/// being made). This instance is one script's whole world; there is
+/// nothing to share.
 static SEED: AtomicU64 = AtomicU64::new(0);
 /// State of `arc4random`'s generator.
 static PIVOT_STATE: AtomicU64 = AtomicU64::new(0);

@@ -6,9 +6,10 @@
 //! and a `debug` table holding only `traceback`. `os`, `io`, `package` and
 //! the rest of `debug` are never opened: their code is not even linked.
 
+use std::cell::Cell;
 use std::ffi::{CStr, CString, c_int};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use mlua_sys::*;
 
@@ -17,12 +18,17 @@ use crate::lua::{LUA_REGISTRYINDEX, lua_upvalueindex};
 use crate::allocator::lua_alloc;
 use crate::errors;
 use crate::exports::luabox::sandbox::script::{ErrorKind, Libraries, Options, ScriptError};
+use crate::stack::{check_stack, make_room};
+use crate::state::GuestState;
 use crate::{libc_shims, tasks, value};
 
-/// This instance's Lua state (one script per instance; null until `init`).
+/// This instance's Lua state (one script per instance; null until
+/// `prepare` or `init`): the one root the exports start from. Everything
+/// else the guest keeps for it hangs off the state ([`GuestState`]).
 static STATE: AtomicPtr<lua_State> = AtomicPtr::new(ptr::null_mut());
 
-/// Registry key under which `init` keeps the recursion limit for the hook.
+/// Registry key under which `init` keeps the recursion limit for the hook:
+/// the address is the key (`lua_rawsetp`), the same for every state.
 static DEPTH_LIMIT_KEY: u8 = 0;
 
 fn state() -> Result<*mut lua_State, ScriptError> {
@@ -38,8 +44,9 @@ fn state() -> Result<*mut lua_State, ScriptError> {
 }
 
 /// The callbacks a script system calls every tick, each with the registry
-/// reference (`luaL_ref`) of its interned name, made with the state: a call
-/// finds the function without hashing the name again.
+/// reference (`luaL_ref`) of its interned name, made with the state and kept
+/// in its [`GuestState`]: a call finds the function without hashing the name
+/// again.
 #[derive(Clone, Copy)]
 enum Callback {
     Start,
@@ -58,22 +65,16 @@ impl Callback {
         }
     }
 
-    fn reference(self) -> &'static AtomicI32 {
-        static START: AtomicI32 = AtomicI32::new(LUA_NOREF);
-        static UPDATE: AtomicI32 = AtomicI32::new(LUA_NOREF);
-        static EVENT: AtomicI32 = AtomicI32::new(LUA_NOREF);
-        match self {
-            Callback::Start => &START,
-            Callback::Update => &UPDATE,
-            Callback::Event => &EVENT,
-        }
+    /// Where the state `l` keeps the reference of this callback's name.
+    ///
+    /// # Safety
+    /// As [`GuestState::of`].
+    unsafe fn reference<'a>(self, l: *mut lua_State) -> &'a Cell<c_int> {
+        // SAFETY: the caller's contract.
+        let state = unsafe { GuestState::of(l) };
+        &state.callback_names[self as usize]
     }
 }
-
-/// Whether `STATE` is the pre-initialised state `prepare` made (every
-/// optional library open, no per-script options applied yet), waiting for
-/// the first `init`.
-static PREPARED: AtomicBool = AtomicBool::new(false);
 
 /// Pre-initialisation, run once when the host snapshots the guest: creates
 /// the Lua state with every optional library, so a sandbox starting from the
@@ -83,8 +84,9 @@ pub fn prepare() {
         return;
     }
     if let Ok(l) = new_state(Libraries::all()) {
+        // SAFETY: `new_state` made `l` with its `GuestState`.
+        unsafe { GuestState::of(l) }.prepared.set(true);
         STATE.store(l, Ordering::Relaxed);
-        PREPARED.store(true, Ordering::Relaxed);
     }
 }
 
@@ -94,18 +96,17 @@ pub fn prepare() {
 /// out of memory here is an ordinary `memory` error.
 pub fn init(options: Options) -> Result<(), ScriptError> {
     libc_shims::set_seed(options.seed);
-    tasks::set_max_tasks(options.max_tasks);
-    let prepared = PREPARED.swap(false, Ordering::Relaxed);
     let existing = STATE.load(Ordering::Relaxed);
+    // SAFETY: a state in `STATE` was made by `new_state`, with its
+    // `GuestState`, and is never closed while it is there.
+    let prepared = !existing.is_null() && unsafe { GuestState::of(existing) }.prepared.take();
     let l = if prepared && options.libraries == Libraries::all() {
         existing
     } else if existing.is_null() || prepared {
         if prepared {
-            // SAFETY: the prepared state has run no script code.
-            unsafe {
-                crate::console::Warnings::remove(existing);
-                lua_close(existing);
-            }
+            // SAFETY: the prepared state has run no script code, runs
+            // nothing now, and is forgotten before anything else runs.
+            unsafe { GuestState::close(existing) };
             STATE.store(ptr::null_mut(), Ordering::Relaxed);
         }
         let l = new_state(options.libraries)?;
@@ -117,8 +118,12 @@ pub fn init(options: Options) -> Result<(), ScriptError> {
             "the sandbox is already initialised".into(),
         ));
     };
-    // SAFETY: a valid state; `configure` runs under `lua_pcall`.
+    // SAFETY: `l` was made by `new_state`, with its `GuestState`.
+    unsafe { tasks::set_max_tasks(l, options.max_tasks) };
+    // SAFETY: a valid state between calls, with room for the function and
+    // its three arguments (`make_room`); `configure` runs under `lua_pcall`.
     unsafe {
+        make_room(l, 4)?;
         lua_pushcfunction(l, configure);
         lua_pushinteger(l, options.seed as lua_Integer);
         lua_pushinteger(l, lua_Integer::from(options.max_recursion_depth));
@@ -134,10 +139,12 @@ pub fn init(options: Options) -> Result<(), ScriptError> {
     Ok(())
 }
 
-/// A new Lua state with `libraries` open.
+/// A new Lua state with `libraries` open and its [`GuestState`] installed.
 fn new_state(libraries: Libraries) -> Result<*mut lua_State, ScriptError> {
-    // SAFETY: plain Lua C API use on a state this function owns; opening the
-    // libraries (the only part that can raise) runs inside `lua_pcall`.
+    // SAFETY: a state this function just made, its `GuestState` installed
+    // before any thread exists; a new state has `LUA_MINSTACK` free slots
+    // for the function and its argument, and opening the libraries (the
+    // only part that can raise) runs inside `lua_pcall`.
     unsafe {
         let l = lua_newstate(lua_alloc, ptr::null_mut());
         if l.is_null() {
@@ -147,7 +154,7 @@ fn new_state(libraries: Libraries) -> Result<*mut lua_State, ScriptError> {
             ));
         }
         lua_atpanic(l, panic_handler);
-        crate::console::Warnings::install(l);
+        GuestState::install(l);
         lua_pushcfunction(l, open_libraries);
         lua_pushinteger(l, lua_Integer::from(libraries.bits()));
         let status = lua_pcall(l, 1, 0, 0);
@@ -163,8 +170,9 @@ pub fn run(name: &str, source: &[u8]) -> Result<Vec<u8>, ScriptError> {
     let l = state()?;
     let chunk_name = CString::new(format!("@{}", name.replace('\0', "?")))
         .unwrap_or_else(|_| CString::from(c"@?"));
-    // SAFETY: the state is valid; the only call that can raise (the chunk
-    // itself) runs under `lua_pcall`; loading is protected by Lua.
+    // SAFETY: the state is valid, between calls; `prepare_call` leaves
+    // room for the chunk; the only call that can raise (the chunk itself)
+    // runs under `lua_pcall`; loading is protected by Lua.
     unsafe {
         let handler = prepare_call(l);
         let status = luaL_loadbufferx(
@@ -191,8 +199,11 @@ pub fn run(name: &str, source: &[u8]) -> Result<Vec<u8>, ScriptError> {
 /// takes it.)
 ///
 /// # Safety
-/// `l` must be a valid Lua state.
+/// `l` must be the main Lua state, not running any function. It leaves
+/// `LUA_MINSTACK - 1` free slots: the main thread's frame has
+/// `LUA_MINSTACK`, and the stack is emptied first.
 unsafe fn prepare_call(l: *mut lua_State) -> c_int {
+    // SAFETY: the caller's contract; one push into an emptied frame.
     unsafe {
         lua_settop(l, 0);
         lua_pushcfunction(l, errors::message_handler);
@@ -217,14 +228,21 @@ impl Global<'_> {
     }
 
     /// Pushes the name as a Lua string.
+    ///
+    /// # Safety
+    /// `l` must be a thread of the sandbox's state, with room for one
+    /// value. A callback's interned name pushes without allocating; any
+    /// other may raise (out of memory), so only under protection.
     unsafe fn push(&self, l: *mut lua_State) {
+        // SAFETY: the caller's contract; the reference was made in this
+        // state's registry (`open_libraries`).
         unsafe {
             match self {
                 Global::Named(name) => {
                     lua_pushlstring(l, name.as_ptr().cast(), name.len());
                 }
                 Global::Callback(callback) => {
-                    let reference = callback.reference().load(Ordering::Relaxed);
+                    let reference = callback.reference(l).get();
                     if reference == LUA_NOREF
                         || lua_rawgeti(l, LUA_REGISTRYINDEX, lua_Integer::from(reference))
                             != LUA_TSTRING
@@ -246,8 +264,12 @@ impl Global<'_> {
 /// returns false.
 ///
 /// # Safety
-/// `l` must be a valid Lua state.
+/// `l` must be a thread of the sandbox's state with room for two values;
+/// under protection unless the name pushes without allocating (see
+/// [`Global::push`]).
 unsafe fn push_global_function(l: *mut lua_State, function: Global<'_>) -> bool {
+    // SAFETY: the caller's contract: the globals table and the name, then
+    // the function in the name's place. A raw lookup runs no metamethod.
     unsafe {
         lua_rawgeti(l, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
         function.push(l);
@@ -289,11 +311,15 @@ unsafe extern "C-unwind" fn setup_call<F>(l: *mut lua_State) -> c_int
 where
     F: FnOnce(*mut lua_State) -> Result<c_int, String>,
 {
+    // SAFETY: `push_function_and_arguments` calls this under `lua_pcall`,
+    // passing a pointer to its own live `CallSetup<F>` (nothing else calls
+    // it), and the frame has room for the globals table and the name;
+    // `push_arguments` makes room for what it pushes. Nothing of the setup
+    // that needs dropping is owned by this frame: it stays with the caller.
     unsafe {
-        // SAFETY: `push_function_and_arguments` passes a pointer to its own
-        // live `CallSetup<F>`, and nothing else calls this function.
         let setup = &mut *lua_touserdata(l, 1).cast::<CallSetup<'_, F>>();
         lua_settop(l, 0);
+        check_stack(l, 2, c"call");
         if !push_global_function(l, setup.function) {
             setup.outcome = Setup::NoFunction;
             return 0;
@@ -350,15 +376,14 @@ unsafe fn push_function_and_arguments<F>(
 where
     F: FnOnce(*mut lua_State) -> Result<c_int, String>,
 {
+    // SAFETY: the caller's contract: the main thread between calls. Room is
+    // made before pushing; with `NothingNew` nothing pushed allocates, so
+    // nothing raises outside the protected call. `setup` outlives the
+    // protected call that uses its pointer.
     unsafe {
         // The function (with the globals table and its name while it is
         // looked up), or the protected setup's function and pointer.
-        if lua_checkstack(l, 3) == 0 {
-            return Err(errors::guest_error(
-                ErrorKind::Memory,
-                "not enough memory".into(),
-            ));
-        }
+        make_room(l, 3)?;
         let base = lua_gettop(l);
         let bad_arguments = |error: String| {
             errors::guest_error(
@@ -417,6 +442,8 @@ unsafe fn call_global(
     function: Global<'_>,
     push_arguments: impl FnOnce(*mut lua_State) -> Result<c_int, String>,
 ) -> Result<Option<c_int>, ScriptError> {
+    // SAFETY: the caller's contract; the arguments are pushed under
+    // protection and the function runs under `lua_pcall`.
     unsafe {
         let handler = prepare_call(l);
         let pushed = push_function_and_arguments(l, function, Pushing::Allocates, push_arguments);
@@ -436,7 +463,7 @@ unsafe fn call_global(
 /// `None` when there is no such function.
 pub fn call(function: &str, args: &[u8]) -> Result<Option<Vec<u8>>, ScriptError> {
     let l = state()?;
-    // SAFETY: see `call_global`.
+    // SAFETY: the sandbox's state, between calls (`call_global`).
     unsafe {
         match call_global(l, Global::Named(function), |l| value::push_items(l, args))? {
             Some(handler) => encoded_results(l, handler, function).map(Some),
@@ -459,7 +486,7 @@ fn callback(
     // allocates.
     unsafe {
         lua_settop(l, 0);
-        let pushing = if tasks::has_callback_thread() {
+        let pushing = if tasks::has_callback_thread(l) {
             arguments
         } else {
             Pushing::Allocates
@@ -478,8 +505,19 @@ fn callback(
 /// Resumes the earliest due task (see [`tasks::resume`]).
 pub fn resume() -> Result<Option<bool>, ScriptError> {
     let l = state()?;
-    // SAFETY: a valid state.
+    // SAFETY: the sandbox's main state, between calls.
     unsafe { tasks::resume(l) }
+}
+
+/// Tells the host how many tasks wait, if that changed (see
+/// [`tasks::report`]); nothing before there is a state.
+pub fn report_tasks() {
+    let l = STATE.load(Ordering::Relaxed);
+    if !l.is_null() {
+        // SAFETY: a state in `STATE` was made by `new_state`, with its
+        // `GuestState`.
+        unsafe { tasks::report(l) }
+    }
 }
 
 /// `on_start()`, if defined.
@@ -490,8 +528,8 @@ pub fn start() -> Result<(), ScriptError> {
 /// `on_update(dt)`, if defined.
 pub fn update(dt: f64) -> Result<(), ScriptError> {
     callback(Callback::Update, Pushing::NothingNew, |l| {
-        // SAFETY: room for one (`push_function_and_arguments`); a number
-        // allocates nothing.
+        // SAFETY: room for one (`push_function_and_arguments` makes three:
+        // the function takes one); a number allocates nothing.
         unsafe { lua_pushnumber(l, dt) };
         Ok(1)
     })
@@ -501,10 +539,12 @@ pub fn update(dt: f64) -> Result<(), ScriptError> {
 /// `sender` the emitting script's entity (nil for the engine).
 pub fn event(name: &str, payload: &[u8], sender: Option<u64>) -> Result<(), ScriptError> {
     callback(Callback::Event, Pushing::Allocates, |l| {
-        // SAFETY: a C function's frame (`setup_call`) with room for three
-        // (decoding makes its own); it may raise (out of memory), which
-        // `setup_call`'s protected call catches.
+        // SAFETY: a C function's frame (`setup_call`), so it may raise (out
+        // of memory), which `setup_call`'s protected call catches; room is
+        // made for three (decoding makes its own). The only Rust values
+        // alive are borrowed.
         unsafe {
+            check_stack(l, 3, c"on_event");
             lua_pushlstring(l, name.as_ptr().cast(), name.len());
             value::push_value(l, payload)?;
             match sender {
@@ -527,6 +567,8 @@ unsafe fn encoded_results(
     handler: c_int,
     what: &str,
 ) -> Result<Vec<u8>, ScriptError> {
+    // SAFETY: the caller's contract: the results are the valid indices
+    // above `handler`; encoding cannot raise.
     unsafe {
         let results = value::encode_results(l, handler + 1, lua_gettop(l));
         lua_settop(l, 0);
@@ -557,9 +599,13 @@ const OPTIONAL_LIBRARIES: [(Libraries, &CStr, lua_CFunction); 5] = [
 /// Opens the chosen libraries and trims them.
 /// Arguments: seed, depth limit, library flags, entity (or nil).
 unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
+    // SAFETY: `new_state` calls this under `lua_pcall` on a state with its
+    // `GuestState`. Room is made for the most it holds at once (lauxlib's
+    // `luaL_requiref` and the debug library's steps push three or four).
     unsafe {
         let chosen = Libraries::from_bits_truncate(lua_tointeger(l, 1) as u8);
         lua_settop(l, 0);
+        check_stack(l, 8, c"init");
 
         luaL_requiref(l, c"_G".as_ptr(), luaopen_base, 1);
         lua_pop(l, 1);
@@ -581,7 +627,7 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
             let name = callback.name();
             lua_pushlstring(l, name.as_ptr().cast(), name.len());
             let reference = luaL_ref(l, LUA_REGISTRYINDEX);
-            callback.reference().store(reference, Ordering::Relaxed);
+            callback.reference(l).set(reference);
         }
         lua_pushcfunction(l, crate::console::print);
         lua_setglobal(l, c"print".as_ptr());
@@ -617,7 +663,11 @@ unsafe extern "C-unwind" fn open_libraries(l: *mut lua_State) -> c_int {
 /// `entity` (argument 3), `math.random` seeded from the host's seed
 /// (argument 1), and the recursion-depth hook (argument 2, 0 for none).
 unsafe extern "C-unwind" fn configure(l: *mut lua_State) -> c_int {
+    // SAFETY: `init` calls this under `lua_pcall` with its three arguments,
+    // before any script code runs; room is made for the math table, its
+    // function and the seed.
     unsafe {
+        check_stack(l, 3, c"init");
         let seed = lua_tointeger(l, 1);
         let depth_limit = lua_tointeger(l, 2);
         lua_settop(l, 3);
@@ -644,7 +694,11 @@ unsafe extern "C-unwind" fn configure(l: *mut lua_State) -> c_int {
 /// Call hook used only when the host sets `max_recursion_depth`: refuses a
 /// call that would nest deeper than the limit.
 unsafe extern "C-unwind" fn depth_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
+    // SAFETY: Lua calls this hook on a thread of the sandbox, where raising
+    // is allowed (a call in progress, under protection); room is made for
+    // the limit, then the message; `frame` is plain data.
     unsafe {
+        check_stack(l, 1, c"hook");
         lua_rawgetp(l, LUA_REGISTRYINDEX, ptr::from_ref(&DEPTH_LIMIT_KEY).cast());
         let limit = lua_tointeger(l, -1);
         lua_pop(l, 1);
@@ -664,7 +718,11 @@ unsafe extern "C-unwind" fn depth_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
 /// 1), called with mode forced to "t" so `lua_load` itself refuses binary
 /// chunks, whatever the script asked for.
 unsafe extern "C-unwind" fn load_text_only(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with Lua's
+    // `load` as upvalue 1; room is made for the three arguments the call
+    // gets and the function.
     unsafe {
+        check_stack(l, 4, c"load");
         luaL_checkany(l, 1);
         if lua_gettop(l) < 3 {
             lua_settop(l, 3);

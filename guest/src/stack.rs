@@ -48,8 +48,7 @@ use crate::exports::luabox::sandbox::script::{ErrorKind, ScriptError};
 /// protection: the error unwinds its frame.
 pub unsafe fn check_stack(l: *mut lua_State, n: c_int, what: &CStr) {
     // SAFETY: `l` runs a C function under protection (the caller's
-    // contract), so raising is allowed; `luaL_checkstack` pushes its message
-    // into the extra slots Lua keeps for errors.
+    // contract), so `luaL_checkstack` may raise.
     unsafe { luaL_checkstack(l, n, what.as_ptr()) }
 }
 

@@ -10,11 +10,9 @@
 //! earliest due task: by wake time, then by when it began to wait. A task
 //! waits at least until the next tick, so no tick runs one task twice.
 //!
-//! Lua errors and yields unwind with `longjmp`, so no Rust value that needs
-//! dropping lives across a call that can raise or yield: the scheduler is
-//! borrowed only in short, plain functions.
+//! The scheduler lives in the state's [`GuestState`], borrowed only through
+//! [`with`], whose closures call no Lua (see [`crate::stack`]).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ffi::{CStr, c_int};
 
@@ -22,8 +20,10 @@ use mlua_sys::*;
 
 use crate::errors;
 use crate::exports::luabox::sandbox::script::{ErrorKind, ScriptError};
-use crate::lua::{LUA_REGISTRYINDEX, lua_upvalueindex, raise};
+use crate::lua::{LUA_REGISTRYINDEX, lua_upvalueindex};
 use crate::luabox::sandbox::tasks::{self, Clock};
+use crate::stack::{check_stack, has_room, make_room, raise};
+use crate::state::GuestState;
 
 /// Float rounding in the sum of `dt` never costs a tick: a wait is over when
 /// at most this much game time is missing.
@@ -58,8 +58,8 @@ struct Task {
     cancelled: bool,
 }
 
-/// Every task of this sandbox.
-struct Scheduler {
+/// Every task of a sandbox (kept in its [`GuestState`]).
+pub struct Scheduler {
     tasks: BTreeMap<i64, Task>,
     by_thread: BTreeMap<usize, i64>,
     /// The waiting tasks in the order they come due.
@@ -75,23 +75,15 @@ struct Scheduler {
     reported: (u32, Option<u64>),
 }
 
-thread_local! {
-    static SCHEDULER: RefCell<Scheduler> = const {
-        RefCell::new(Scheduler {
-            tasks: BTreeMap::new(),
-            by_thread: BTreeMap::new(),
-            queue: BTreeMap::new(),
-            next_id: 1,
-            next_sequence: 0,
-            max_tasks: 0,
-            spare: None,
-            reported: (0, None),
-        })
-    };
-}
-
-fn with<R>(f: impl FnOnce(&mut Scheduler) -> R) -> R {
-    SCHEDULER.with(|scheduler| f(&mut scheduler.borrow_mut()))
+/// Runs `f` on the scheduler of the state `l` belongs to. `f` must call no
+/// Lua: the borrow lasts while it runs (see [`crate::stack`]).
+///
+/// # Safety
+/// As [`GuestState::of`].
+unsafe fn with<R>(l: *mut lua_State, f: impl FnOnce(&mut Scheduler) -> R) -> R {
+    // SAFETY: the caller's contract.
+    let state = unsafe { GuestState::of(l) };
+    f(&mut state.scheduler.borrow_mut())
 }
 
 /// A `u64` that orders as the `f64` does (`f64::total_cmp`).
@@ -113,6 +105,20 @@ fn from_order_key(key: u64) -> f64 {
 }
 
 impl Scheduler {
+    /// No tasks, none allowed until [`set_max_tasks`].
+    pub fn new() -> Self {
+        Scheduler {
+            tasks: BTreeMap::new(),
+            by_thread: BTreeMap::new(),
+            queue: BTreeMap::new(),
+            next_id: 1,
+            next_sequence: 0,
+            max_tasks: 0,
+            spare: None,
+            reported: (0, None),
+        }
+    }
+
     fn too_many(&self, what: &str) -> Option<String> {
         (self.tasks.len() >= self.max_tasks).then(|| {
             format!(
@@ -194,21 +200,34 @@ impl Scheduler {
 }
 
 /// Sets the most tasks alive at once (from the script's options).
-pub fn set_max_tasks(max: u32) {
-    with(|scheduler| scheduler.max_tasks = max as usize);
+///
+/// # Safety
+/// As [`GuestState::of`].
+pub unsafe fn set_max_tasks(l: *mut lua_State, max: u32) {
+    // SAFETY: the caller's contract.
+    unsafe { with(l, |scheduler| scheduler.max_tasks = max as usize) };
 }
 
 /// Tells the host how many tasks wait and when the earliest is due, if that
 /// changed. Every export that may have changed the queue ends with this.
-pub fn report() {
-    if let Some((count, wake_at)) = with(Scheduler::waiting_change) {
+///
+/// # Safety
+/// As [`GuestState::of`].
+pub unsafe fn report(l: *mut lua_State) {
+    // SAFETY: the caller's contract.
+    if let Some((count, wake_at)) = unsafe { with(l, Scheduler::waiting_change) } {
         tasks::waiting(count, wake_at);
     }
 }
 
 /// Releases a thread's registry reference.
+///
+/// # Safety
+/// `l` must be a thread of the state whose registry holds `reference`.
 unsafe fn release(l: *mut lua_State, reference: Option<c_int>) {
     if let Some(reference) = reference {
+        // SAFETY: the caller's contract; freeing a reference pushes nothing
+        // and allocates nothing.
         unsafe { luaL_unref(l, LUA_REGISTRYINDEX, reference) };
     }
 }
@@ -216,16 +235,23 @@ unsafe fn release(l: *mut lua_State, reference: Option<c_int>) {
 /// The error a stretch of a task ended in, described on `l` (the thread
 /// that resumed it) with the task's traceback; the task's thread is left
 /// for the caller to release.
+///
+/// # Safety
+/// `l` must be the main thread, not running any function, that resumed
+/// `thread`, which ended in an error (its object on top of its stack).
 unsafe fn stretch_error(
     l: *mut lua_State,
     thread: *mut lua_State,
     status: c_int,
     what: &str,
 ) -> ScriptError {
+    // SAFETY: the caller's contract; room is made on `l` for the traceback's
+    // protected call and the error object moved over; building the
+    // traceback runs under `lua_pcall`.
     unsafe {
         // Room for the traceback (lauxlib builds it on the stack) and the error.
-        if lua_checkstack(l, LUA_MINSTACK) == 0 {
-            return errors::guest_error(ErrorKind::Memory, "not enough memory".into());
+        if let Err(error) = make_room(l, LUA_MINSTACK) {
+            return error;
         }
         errors::save_traceback_of(l, thread);
         lua_xmove(thread, l, 1);
@@ -246,27 +272,33 @@ enum Stretch {
 
 /// Settles the task `id` after `lua_resume` returned `status`: keeps it if
 /// it waits, forgets it if it ended, was cancelled or failed.
-fn settle(id: i64, status: c_int) -> (Stretch, Option<c_int>) {
-    with(|scheduler| {
-        let waits = scheduler
-            .tasks
-            .get(&id)
-            .is_some_and(|task| task.waiting.is_some() && !task.cancelled);
-        match status {
-            LUA_YIELD if waits => (Stretch::Done, None),
-            LUA_YIELD => {
-                let cancelled = scheduler.tasks.get(&id).is_some_and(|task| task.cancelled);
-                let reference = scheduler.remove(id);
-                if cancelled {
-                    (Stretch::Done, reference)
-                } else {
-                    (Stretch::Failed(reference), None)
+///
+/// # Safety
+/// As [`GuestState::of`].
+unsafe fn settle(l: *mut lua_State, id: i64, status: c_int) -> (Stretch, Option<c_int>) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        with(l, |scheduler| {
+            let waits = scheduler
+                .tasks
+                .get(&id)
+                .is_some_and(|task| task.waiting.is_some() && !task.cancelled);
+            match status {
+                LUA_YIELD if waits => (Stretch::Done, None),
+                LUA_YIELD => {
+                    let cancelled = scheduler.tasks.get(&id).is_some_and(|task| task.cancelled);
+                    let reference = scheduler.remove(id);
+                    if cancelled {
+                        (Stretch::Done, reference)
+                    } else {
+                        (Stretch::Failed(reference), None)
+                    }
                 }
+                LUA_OK => (Stretch::Done, scheduler.remove(id)),
+                _ => (Stretch::Failed(scheduler.remove(id)), None),
             }
-            LUA_OK => (Stretch::Done, scheduler.remove(id)),
-            _ => (Stretch::Failed(scheduler.remove(id)), None),
-        }
-    })
+        })
+    }
 }
 
 /// Settles task `id` (its thread `thread`) after a stretch ended in
@@ -281,19 +313,23 @@ unsafe fn finish_stretch(
     status: c_int,
     what: &str,
 ) -> Result<(), ScriptError> {
-    match settle(id, status) {
-        (Stretch::Done, reference) => {
-            unsafe { release(l, reference) };
-            Ok(())
-        }
-        (Stretch::Failed(reference), _) => {
-            let error = if status == LUA_YIELD {
-                unsafe { stray_yield(l, thread, what) }
-            } else {
-                unsafe { stretch_error(l, thread, status, what) }
-            };
-            unsafe { release(l, reference) };
-            Err(error)
+    // SAFETY: the caller's contract; the reference is released only after
+    // the error is described from the thread it keeps alive.
+    unsafe {
+        match settle(l, id, status) {
+            (Stretch::Done, reference) => {
+                release(l, reference);
+                Ok(())
+            }
+            (Stretch::Failed(reference), _) => {
+                let error = if status == LUA_YIELD {
+                    stray_yield(l, thread, what)
+                } else {
+                    stretch_error(l, thread, status, what)
+                };
+                release(l, reference);
+                Err(error)
+            }
         }
     }
 }
@@ -308,12 +344,16 @@ const STRAY_YIELD: &str = "coroutine.yield outside a coroutine of the script's o
 /// thread's traceback.
 ///
 /// # Safety
-/// `l` must be the thread that resumed `thread`, which is suspended.
+/// `l` must be the main thread, not running any function, that resumed
+/// `thread`, which is suspended.
 unsafe fn stray_yield(l: *mut lua_State, thread: *mut lua_State, what: &str) -> ScriptError {
+    // SAFETY: the caller's contract; room is made on `l` for the
+    // traceback's protected call; `frame` is plain data Lua fills, and
+    // `short_src` is NUL-terminated.
     unsafe {
         // Room for the traceback (lauxlib builds it on the stack) and the error.
-        if lua_checkstack(l, LUA_MINSTACK) == 0 {
-            return errors::guest_error(ErrorKind::Memory, "not enough memory".into());
+        if let Err(error) = make_room(l, LUA_MINSTACK) {
+            return error;
         }
         errors::save_traceback_of(l, thread);
         // Level 0 is `coroutine.yield` itself; level 1 called it.
@@ -333,8 +373,12 @@ unsafe fn stray_yield(l: *mut lua_State, thread: *mut lua_State, what: &str) -> 
 
 /// Whether the thread callbacks run on exists (see
 /// [`make_callback_thread`]).
-pub fn has_callback_thread() -> bool {
-    with(|scheduler| scheduler.spare.is_some())
+///
+/// # Safety
+/// As [`GuestState::of`].
+pub unsafe fn has_callback_thread(l: *mut lua_State) -> bool {
+    // SAFETY: the caller's contract.
+    unsafe { with(l, |scheduler| scheduler.spare.is_some()) }
 }
 
 /// Makes the thread callbacks run on, if there is none (the last one
@@ -344,13 +388,17 @@ pub fn has_callback_thread() -> bool {
 /// `l` must be the sandbox's main Lua state running a C function under
 /// protection (making a thread may raise: out of memory).
 pub unsafe fn make_callback_thread(l: *mut lua_State) {
-    if has_callback_thread() {
-        return;
-    }
+    // SAFETY: the caller's contract: raising is allowed, and room is made
+    // for the thread, which `luaL_ref` pops; the scheduler is borrowed only
+    // once both are done.
     unsafe {
+        if has_callback_thread(l) {
+            return;
+        }
+        check_stack(l, 1, c"task");
         let thread = lua_newthread(l);
         let reference = luaL_ref(l, LUA_REGISTRYINDEX);
-        with(|scheduler| scheduler.spare = Some((thread, reference)));
+        with(l, |scheduler| scheduler.spare = Some((thread, reference)));
     }
 }
 
@@ -366,27 +414,27 @@ pub unsafe fn run_callback(
     what: &str,
     arguments: c_int,
 ) -> Result<(), ScriptError> {
+    // SAFETY: the caller's contract; room is made on the thread for what
+    // moves over; the callback runs under `lua_resume`, and errors are
+    // described on `l` between calls.
     unsafe {
-        let Some((thread, _)) = with(|scheduler| scheduler.spare) else {
+        let Some((thread, _)) = with(l, |scheduler| scheduler.spare) else {
             lua_settop(l, 0);
             return Err(errors::guest_error(
                 ErrorKind::Runtime,
                 format!("{what}: no thread to run it on"),
             ));
         };
-        if lua_checkstack(thread, arguments + 1) == 0 {
+        if let Err(error) = make_room(thread, arguments + 1) {
             lua_settop(l, 0);
-            return Err(errors::guest_error(
-                ErrorKind::Memory,
-                "not enough memory".into(),
-            ));
+            return Err(error);
         }
         lua_xmove(l, thread, arguments + 1);
         let mut results = 0;
         let status = lua_resume(thread, l, arguments, &mut results);
         // A callback that waited was made a task by `task.wait`, which took
         // the thread; otherwise it is still the spare.
-        let spare = with(|scheduler| {
+        let spare = with(l, |scheduler| {
             scheduler
                 .spare
                 .filter(|(spare, _)| *spare == thread)
@@ -404,21 +452,23 @@ pub unsafe fn run_callback(
                 if outcome.is_ok() {
                     lua_settop(thread, 0);
                 } else {
-                    with(|scheduler| scheduler.spare = None);
+                    with(l, |scheduler| scheduler.spare = None);
                     release(l, Some(reference));
                 }
                 outcome
             }
             // It waited, so it is a task now (a running task is never
             // removed, only marked cancelled).
-            None => match with(|scheduler| scheduler.by_thread.get(&(thread as usize)).copied()) {
+            None => match with(l, |scheduler| {
+                scheduler.by_thread.get(&(thread as usize)).copied()
+            }) {
                 Some(id) => finish_stretch(l, thread, id, status, what),
                 None if status == LUA_OK || status == LUA_YIELD => Ok(()),
                 None => Err(stretch_error(l, thread, status, what)),
             },
         };
         lua_settop(l, 0);
-        report();
+        report(l);
         outcome
     }
 }
@@ -430,9 +480,13 @@ pub unsafe fn run_callback(
 ///
 /// # Safety
 /// `l` must be the sandbox's main Lua state, with the coroutine library
-/// open (or absent) and no script run yet.
+/// open (or absent) and no script run yet, running a C function under
+/// protection.
 pub unsafe fn guard_coroutine_library(l: *mut lua_State) {
+    // SAFETY: the caller's contract; room is made for the library table,
+    // the function wrapped and its closure.
     unsafe {
+        check_stack(l, 2, c"coroutine");
         if lua_getglobal(l, c"coroutine".as_ptr()) == LUA_TTABLE {
             let guards: [(&CStr, lua_CFunction); 2] =
                 [(c"resume", guarded_resume), (c"close", guarded_close)];
@@ -448,6 +502,8 @@ pub unsafe fn guard_coroutine_library(l: *mut lua_State) {
 
 /// `coroutine.resume(co, ...)`, refusing a task's thread.
 unsafe extern "C-unwind" fn guarded_resume(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // library's function as upvalue 1.
     unsafe {
         call_unless_task(
             l,
@@ -458,16 +514,27 @@ unsafe extern "C-unwind" fn guarded_resume(l: *mut lua_State) -> c_int {
 
 /// `coroutine.close(co)`, refusing a task's thread.
 unsafe extern "C-unwind" fn guarded_close(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, with the
+    // library's function as upvalue 1.
     unsafe { call_unless_task(l, "coroutine.close: a task stops with task.cancel") }
 }
 
 /// Raises `refusal` when argument 1 is a task's thread, else calls the
 /// library's own function (upvalue 1) with the arguments.
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection,
+/// with a function as upvalue 1.
 unsafe fn call_unless_task(l: *mut lua_State, refusal: &'static str) -> c_int {
+    // SAFETY: the caller's contract; room is made for the function, which
+    // is moved below the arguments and called with them.
     unsafe {
+        check_stack(l, 1, c"coroutine");
         let thread = lua_tothread(l, 1);
         if !thread.is_null()
-            && with(|scheduler| scheduler.by_thread.contains_key(&(thread as usize)))
+            && with(l, |scheduler| {
+                scheduler.by_thread.contains_key(&(thread as usize))
+            })
         {
             raise(l, refusal.to_string());
         }
@@ -483,12 +550,15 @@ unsafe fn call_unless_task(l: *mut lua_State, refusal: &'static str) -> c_int {
 /// another one is due now.
 ///
 /// # Safety
-/// `l` must be the sandbox's main Lua state.
+/// `l` must be the sandbox's main Lua state, not running any function.
 pub unsafe fn resume(l: *mut lua_State) -> Result<Option<bool>, ScriptError> {
+    // SAFETY: the caller's contract; room is made on the task's thread for
+    // what it is resumed with; the task runs under `lua_resume`, and its
+    // reference is released only after its error is described.
     unsafe {
         lua_settop(l, 0);
         let clock = tasks::now();
-        let next = with(|scheduler| {
+        let next = with(l, |scheduler| {
             let id = scheduler.due(clock)?;
             let task = scheduler.tasks.get_mut(&id)?;
             let waiting = task.waiting.take()?;
@@ -496,19 +566,16 @@ pub unsafe fn resume(l: *mut lua_State) -> Result<Option<bool>, ScriptError> {
             Some((id, task.thread, waiting.start))
         });
         let Some((id, thread, start)) = next else {
-            report();
+            report(l);
             return Ok(None);
         };
         let arguments = match start {
             Start::Delayed { arguments } => arguments,
             Start::Wait { started } => {
-                if lua_checkstack(thread, 1) == 0 {
-                    release(l, with(|scheduler| scheduler.remove(id)));
-                    report();
-                    return Err(errors::guest_error(
-                        ErrorKind::Memory,
-                        "not enough memory".into(),
-                    ));
+                if let Err(error) = make_room(thread, 1) {
+                    release(l, with(l, |scheduler| scheduler.remove(id)));
+                    report(l);
+                    return Err(error);
                 }
                 lua_pushnumber(thread, clock.time - started);
                 1
@@ -518,40 +585,51 @@ pub unsafe fn resume(l: *mut lua_State) -> Result<Option<bool>, ScriptError> {
         let status = lua_resume(thread, l, arguments, &mut results);
         let outcome = finish_stretch(l, thread, id, status, "task");
         lua_settop(l, 0);
-        let more = with(|scheduler| scheduler.due(clock).is_some());
-        report();
+        let more = with(l, |scheduler| scheduler.due(clock).is_some());
+        report(l);
         outcome.map(|()| Some(more))
     }
 }
 
 /// The task the running thread is, making the callback thread a task if
 /// it is that; or why it cannot wait.
-fn current_task(l: *mut lua_State) -> Result<i64, String> {
-    with(|scheduler| {
-        if let Some(id) = scheduler.by_thread.get(&(l as usize)) {
-            return Ok(*id);
-        }
-        match scheduler.spare {
-            Some((spare, reference)) if spare == l => {
-                if let Some(refusal) = scheduler.too_many("task.wait") {
-                    return Err(refusal);
-                }
-                scheduler.spare = None;
-                Ok(scheduler.add(spare, reference))
+///
+/// # Safety
+/// As [`GuestState::of`].
+unsafe fn current_task(l: *mut lua_State) -> Result<i64, String> {
+    // SAFETY: the caller's contract.
+    unsafe {
+        with(l, |scheduler| {
+            if let Some(id) = scheduler.by_thread.get(&(l as usize)) {
+                return Ok(*id);
             }
-            _ => Err(
-                "task.wait: only a task can wait: on_start, on_update, on_event, or a \
+            match scheduler.spare {
+                Some((spare, reference)) if spare == l => {
+                    if let Some(refusal) = scheduler.too_many("task.wait") {
+                        return Err(refusal);
+                    }
+                    scheduler.spare = None;
+                    Ok(scheduler.add(spare, reference))
+                }
+                _ => Err(
+                    "task.wait: only a task can wait: on_start, on_update, on_event, or a \
                       function given to task.spawn or task.delay (not the main chunk, a \
                       function the host calls by name, or a coroutine of the script's own)"
-                    .into(),
-            ),
-        }
-    })
+                        .into(),
+                ),
+            }
+        })
+    }
 }
 
 /// Seconds from argument `index`: a number (nil or absent: 0); negative
 /// counts as 0, NaN is refused.
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection.
 unsafe fn seconds(l: *mut lua_State, index: c_int, what: &str) -> f64 {
+    // SAFETY: the caller's contract: `luaL_checknumber` and `raise` may
+    // raise there.
     unsafe {
         if lua_isnoneornil(l, index) != 0 {
             return 0.0;
@@ -568,9 +646,12 @@ unsafe fn seconds(l: *mut lua_State, index: c_int, what: &str) -> f64 {
 /// game time have passed, and at least until the next tick; returns the
 /// game time that passed.
 unsafe extern "C-unwind" fn wait(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, on a
+    // thread of the sandbox; it pushes nothing. The scheduler's borrows end
+    // before it raises or yields; the refusal message is moved into `raise`.
     unsafe {
         let seconds = seconds(l, 1, "task.wait");
-        let is_task = with(|scheduler| {
+        let is_task = with(l, |scheduler| {
             scheduler.by_thread.contains_key(&(l as usize))
                 || scheduler.spare.is_some_and(|(spare, _)| spare == l)
         });
@@ -587,7 +668,7 @@ unsafe extern "C-unwind" fn wait(l: *mut lua_State) -> c_int {
             Err(message) => raise(l, message),
         };
         let clock = tasks::now();
-        with(|scheduler| {
+        with(l, |scheduler| {
             let started = clock.time;
             scheduler.wait(id, clock, seconds, Start::Wait { started });
         });
@@ -599,15 +680,23 @@ unsafe extern "C-unwind" fn wait(l: *mut lua_State) -> c_int {
 /// above it, moved from the top of `l`'s stack; its id. Raises when too
 /// many tasks are alive, or when the new thread's stack has no room for
 /// that many arguments.
+///
+/// # Safety
+/// `l` must be running a C function called from Lua, under protection, on
+/// a thread of the sandbox, with the function and `arguments` on top.
 unsafe fn new_task(l: *mut lua_State, what: &str, arguments: c_int) -> (i64, *mut lua_State) {
+    // SAFETY: the caller's contract; room is made on `l` for the new
+    // thread and on the thread for what moves over. The thread is anchored
+    // (`luaL_ref`) before the scheduler records it.
     unsafe {
-        if let Some(refusal) = with(|scheduler| scheduler.too_many(what)) {
+        check_stack(l, 1, c"task");
+        if let Some(refusal) = with(l, |scheduler| scheduler.too_many(what)) {
             raise(l, refusal);
         }
         let thread = lua_newthread(l);
         // A new thread has room for 40 values; the function and its
         // arguments may be up to Lua's stack limit.
-        if lua_checkstack(thread, arguments + 1) == 0 {
+        if !has_room(thread, arguments + 1) {
             lua_pop(l, 1);
             raise(
                 l,
@@ -616,7 +705,10 @@ unsafe fn new_task(l: *mut lua_State, what: &str, arguments: c_int) -> (i64, *mu
         }
         let reference = luaL_ref(l, LUA_REGISTRYINDEX);
         lua_xmove(l, thread, arguments + 1);
-        (with(|scheduler| scheduler.add(thread, reference)), thread)
+        (
+            with(l, |scheduler| scheduler.add(thread, reference)),
+            thread,
+        )
     }
 }
 
@@ -624,13 +716,17 @@ unsafe fn new_task(l: *mut lua_State, what: &str, arguments: c_int) -> (i64, *mu
 /// waits; returns the task's id. An error in that first stretch is raised
 /// here.
 unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, on a
+    // thread of the sandbox; `new_task` leaves the stack emptied of the
+    // function and its arguments, so there is room for the error object or
+    // the id. The reference is released before any raise.
     unsafe {
         luaL_checktype(l, 1, LUA_TFUNCTION);
         let arguments = lua_gettop(l) - 1;
         let (id, thread) = new_task(l, "task.spawn", arguments);
         let mut results = 0;
         let status = lua_resume(thread, l, arguments, &mut results);
-        match settle(id, status) {
+        match settle(l, id, status) {
             (Stretch::Done, reference) => release(l, reference),
             (Stretch::Failed(reference), _) => {
                 if status == LUA_YIELD {
@@ -652,13 +748,18 @@ unsafe extern "C-unwind" fn spawn(l: *mut lua_State) -> c_int {
 /// `seconds` of game time have passed (at least until the next tick);
 /// returns the task's id.
 unsafe extern "C-unwind" fn delay(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, on a
+    // thread of the sandbox; `new_task` takes the function and its
+    // arguments, leaving room for the id.
     unsafe {
         let seconds = seconds(l, 1, "task.delay");
         luaL_checktype(l, 2, LUA_TFUNCTION);
         let arguments = lua_gettop(l) - 2;
         let (id, _) = new_task(l, "task.delay", arguments);
         let clock = tasks::now();
-        with(|scheduler| scheduler.wait(id, clock, seconds, Start::Delayed { arguments }));
+        with(l, |scheduler| {
+            scheduler.wait(id, clock, seconds, Start::Delayed { arguments })
+        });
         lua_pushinteger(l, id);
         1
     }
@@ -667,9 +768,12 @@ unsafe extern "C-unwind" fn delay(l: *mut lua_State) -> c_int {
 /// `task.cancel(id)`: stops a task: a waiting one never resumes, a running
 /// one ends at its next wait. Returns whether the task was alive.
 unsafe extern "C-unwind" fn cancel(l: *mut lua_State) -> c_int {
+    // SAFETY: Lua calls this as a C function, under protection, on a
+    // thread of the sandbox; room is made for the result.
     unsafe {
+        check_stack(l, 1, c"task.cancel");
         let id = luaL_checkinteger(l, 1);
-        let (alive, reference) = with(|scheduler| match scheduler.tasks.get_mut(&id) {
+        let (alive, reference) = with(l, |scheduler| match scheduler.tasks.get_mut(&id) {
             None => (false, None),
             Some(task) if task.waiting.is_some() => (true, scheduler.remove(id)),
             Some(task) => {

@@ -16,6 +16,12 @@
 //!
 //! Decoding streams the bytes straight onto the Lua stack: maps become tables
 //! with string or integer keys, arrays sequences, nil nil, binary strings.
+//!
+//! As [`crate::stack`] asks: encoding calls no Lua function that can raise
+//! (raw reads, `lua_next` over keys it gave, `lua_checkstack`), so it may
+//! hold its buffers; decoding may raise (out of memory), and holds nothing
+//! that needs dropping. Both make their own room, and report a stack that
+//! cannot grow as a value nested too deeply rather than raise.
 
 use std::ffi::{c_int, c_void};
 use std::fmt;
@@ -24,6 +30,7 @@ use mlua_sys::*;
 use rmp::encode;
 
 use crate::lua::{string_bytes, type_name};
+use crate::stack::has_room;
 
 /// How deep tables may nest in an encoded value.
 const MAX_DEPTH: usize = 32;
@@ -86,6 +93,7 @@ pub unsafe fn encode_results(
 ) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(64);
     let mut walk = Walk::new(false);
+    // SAFETY: the caller's contract: each index is valid.
     unsafe {
         match last - first {
             -1 => write_nil(&mut out),
@@ -111,6 +119,7 @@ pub unsafe fn encode_value(
     l: *mut lua_State,
     index: c_int,
 ) -> Result<(), EncodeError> {
+    // SAFETY: the caller's contract.
     unsafe { write_value(out, l, index, &mut Walk::new(true)) }
 }
 
@@ -131,12 +140,19 @@ fn write_text(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// Appends the value at `index`.
+///
+/// # Safety
+/// `l` must be a valid Lua state and `index` a valid stack index.
 unsafe fn write_value(
     out: &mut Vec<u8>,
     l: *mut lua_State,
     index: c_int,
     walk: &mut Walk,
 ) -> Result<(), EncodeError> {
+    // SAFETY: the caller's contract; strings are read in place (never
+    // converted), and a table is walked only once room for its key, value
+    // and element is made.
     unsafe {
         match lua_type(l, index) {
             LUA_TNIL => write_nil(out),
@@ -160,7 +176,7 @@ unsafe fn write_value(
                 if walk.path.contains(&table) {
                     return Err(EncodeError::Cycle);
                 }
-                if walk.path.len() >= MAX_DEPTH || lua_checkstack(l, 3) == 0 {
+                if walk.path.len() >= MAX_DEPTH || !has_room(l, 3) {
                     return Err(EncodeError::TooDeep);
                 }
                 walk.path.push(table);
@@ -182,12 +198,20 @@ unsafe fn write_value(
     Ok(())
 }
 
+/// Appends the table at `index`, an array when its keys are exactly 1..n.
+///
+/// # Safety
+/// `l` must be a valid Lua state, `index` an absolute index of a table, and
+/// room made for three values.
 unsafe fn write_table(
     out: &mut Vec<u8>,
     l: *mut lua_State,
     index: c_int,
     walk: &mut Walk,
 ) -> Result<(), EncodeError> {
+    // SAFETY: the caller's contract; `lua_next` is given only keys it
+    // returned, every push is popped on the way out, and at most a key,
+    // a value and an element are above the table.
     unsafe {
         let length = lua_rawlen(l, index);
         if length > 0 {
@@ -230,7 +254,11 @@ unsafe fn write_table(
 
 /// A map key: strings and integers as they are, anything else as text
 /// (without converting the key in place, which would break `lua_next`).
+///
+/// # Safety
+/// `l` must be a valid Lua state and `index` a valid stack index.
 unsafe fn write_key(out: &mut Vec<u8>, l: *mut lua_State, index: c_int) {
+    // SAFETY: the caller's contract; only reads, no conversion in place.
     unsafe {
         match lua_type(l, index) {
             LUA_TSTRING => write_text(out, string_bytes(l, index)),
@@ -258,9 +286,10 @@ const MAX_DECODE_DEPTH: usize = 128;
 /// bytes pushes nothing and returns why.
 ///
 /// # Safety
-/// `l` must be a valid Lua state. May raise a Lua error (out of memory), so
-/// call it where that is caught or fatal anyway.
+/// `l` must be a valid Lua state running a C function under protection: it
+/// may raise (out of memory; see [`crate::stack`]).
 pub unsafe fn push_value(l: *mut lua_State, bytes: &[u8]) -> Result<(), String> {
+    // SAFETY: the caller's contract.
     unsafe { Values::new(bytes).push_next(l) }
 }
 
@@ -270,14 +299,17 @@ pub unsafe fn push_value(l: *mut lua_State, bytes: &[u8]) -> Result<(), String> 
 /// # Safety
 /// As [`push_value`].
 pub unsafe fn push_items(l: *mut lua_State, bytes: &[u8]) -> Result<c_int, String> {
+    // SAFETY: a valid state (the caller's contract).
     let top = unsafe { lua_gettop(l) };
     let mut values = Values::new(bytes);
     let pushed = values.array_length().and_then(|count| {
         for _ in 0..count {
+            // SAFETY: the caller's contract; each value makes its own room.
             unsafe { values.push_next(l) }?;
         }
         c_int::try_from(count).map_err(|_| "too many arguments".to_string())
     });
+    // SAFETY: `top` was the stack's top, so this only pops what was pushed.
     pushed.inspect_err(|_| unsafe { lua_settop(l, top) })
 }
 
@@ -347,15 +379,25 @@ impl<'a> Values<'a> {
     /// # Safety
     /// As [`push_value`].
     pub unsafe fn push_next(&mut self, l: *mut lua_State) -> Result<(), String> {
+        // SAFETY: a valid state (the caller's contract).
         let top = unsafe { lua_gettop(l) };
+        // SAFETY: the caller's contract; on failure `top` was the stack's
+        // top, so only what was pushed is popped.
         unsafe { self.push(l, 0) }.inspect_err(|_| unsafe { lua_settop(l, top) })
     }
 
+    /// Decodes the next value and pushes it, `depth` tables deep.
+    ///
+    /// # Safety
+    /// As [`push_value`].
     unsafe fn push(&mut self, l: *mut lua_State, depth: usize) -> Result<(), String> {
-        if depth > MAX_DECODE_DEPTH || unsafe { lua_checkstack(l, 3) } == 0 {
+        // SAFETY: a valid state (the caller's contract).
+        if depth > MAX_DECODE_DEPTH || !unsafe { has_room(l, 3) } {
             return Err("value nested too deeply".into());
         }
         let marker = self.byte()?;
+        // SAFETY: room for the value (and a table's key and value) is made
+        // above; pushing may raise only where the caller allows it.
         unsafe {
             match marker {
                 0x00..=0x7f => lua_pushinteger(l, lua_Integer::from(marker)),
@@ -412,8 +454,13 @@ impl<'a> Values<'a> {
         Ok(())
     }
 
+    /// Pushes the next `length` bytes as a string.
+    ///
+    /// # Safety
+    /// As [`push_value`], with room for one value.
     unsafe fn push_bytes(&mut self, l: *mut lua_State, length: usize) -> Result<(), String> {
         let bytes = self.take(length)?;
+        // SAFETY: the caller's contract; `bytes` is `length` readable bytes.
         unsafe { lua_pushlstring(l, bytes.as_ptr().cast(), bytes.len()) };
         Ok(())
     }
@@ -425,12 +472,18 @@ impl<'a> Values<'a> {
         c_int::try_from(length.min(left)).unwrap_or(0)
     }
 
+    /// Pushes a table of the next `length` values.
+    ///
+    /// # Safety
+    /// As [`push_value`], with room for two values.
     unsafe fn push_array(
         &mut self,
         l: *mut lua_State,
         length: usize,
         depth: usize,
     ) -> Result<(), String> {
+        // SAFETY: the caller's contract; each element makes its own room and
+        // is stored into the table just below it.
         unsafe {
             lua_createtable(l, self.presize(length), 0);
             for position in 1..=length {
@@ -441,12 +494,19 @@ impl<'a> Values<'a> {
         Ok(())
     }
 
+    /// Pushes a table of the next `length` key-value pairs.
+    ///
+    /// # Safety
+    /// As [`push_value`], with room for three values.
     unsafe fn push_map(
         &mut self,
         l: *mut lua_State,
         length: usize,
         depth: usize,
     ) -> Result<(), String> {
+        // SAFETY: the caller's contract; each key and value makes its own
+        // room, and the key is never nil or NaN (`push_key`), so
+        // `lua_rawset` raises only for memory.
         unsafe {
             lua_createtable(l, 0, self.presize(length));
             for _ in 0..length {
@@ -460,9 +520,13 @@ impl<'a> Values<'a> {
 
     /// A map key: a string or an integer; any other key is refused (a nil or
     /// NaN key would make `lua_rawset` raise).
+    ///
+    /// # Safety
+    /// As [`push_value`].
     unsafe fn push_key(&mut self, l: *mut lua_State) -> Result<(), String> {
         let marker = self.bytes.get(self.at).copied().unwrap_or(0xc1);
         match marker {
+            // SAFETY: the caller's contract.
             0x00..=0x7f | 0xe0..=0xff | 0xa0..=0xbf | 0xcc..=0xd3 | 0xd9..=0xdb => unsafe {
                 self.push(l, 0)
             },
