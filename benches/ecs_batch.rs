@@ -25,10 +25,7 @@ fn main() {
         world.spawn((ORIGIN, VELOCITY));
     }
     let own = world.spawn_empty().id();
-    let config = ScriptConfig {
-        limits: Limits::default().with_fuel(u64::MAX / 4),
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_limits(Limits::default().with_fuel(u64::MAX / 4));
     let attached = ScriptRunner::attach(&mut world, own, "batch.lua", MOVER, config, permissions());
     if let Err(error) = attached {
         panic!("attach: {error}");

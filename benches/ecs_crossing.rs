@@ -24,10 +24,7 @@ fn main() {
     );
     let mut world = luabox_world();
     let entity = world.spawn(ORIGIN).id();
-    let config = ScriptConfig {
-        limits: Limits::default().with_fuel(u64::MAX / 4),
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_limits(Limits::default().with_fuel(u64::MAX / 4));
     let attached = ScriptRunner::attach(
         &mut world,
         entity,

@@ -10,10 +10,7 @@ fn main() {
         "local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
                   function bench() return fib(30) end";
     let metered = support::engine();
-    let unmetered = support::engine_with(EngineConfig {
-        consume_fuel: false,
-        ..EngineConfig::default()
-    });
+    let unmetered = support::engine_with(EngineConfig::default().with_consume_fuel(false));
     let mut with_fuel = sandbox(&metered, source);
     let mut without_fuel = sandbox(&unmetered, source);
     let (on, off) = interleaved(

@@ -69,10 +69,7 @@ fn main() {
     for _ in 0..extra_entities {
         world.spawn((ORIGIN, VELOCITY));
     }
-    let config = ScriptConfig {
-        limits: Limits::default().with_fuel(u64::MAX / 4),
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_limits(Limits::default().with_fuel(u64::MAX / 4));
     for _ in 0..scripts {
         let entity = world.spawn((ORIGIN, VELOCITY)).id();
         let attached = ScriptRunner::attach(

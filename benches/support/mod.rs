@@ -22,10 +22,7 @@ pub fn engine() -> ScriptEngine {
 
 /// An engine with `config`, its cache directed under `target/`.
 pub fn engine_with(config: EngineConfig) -> ScriptEngine {
-    let config = EngineConfig {
-        cache: CacheDir::At(target_dir().join("tmp/luabox-cache")),
-        ..config
-    };
+    let config = config.with_cache(CacheDir::At(target_dir().join("tmp/luabox-cache")));
     match ScriptEngine::new(config) {
         Ok(engine) => engine,
         Err(error) => panic!("starting the engine: {error}"),
@@ -55,7 +52,7 @@ pub fn native(source: &str) -> mlua::Lua {
 /// Calls the sandbox's global `bench`; panics on any error (a benchmark
 /// whose script fails measures nothing).
 pub fn call_sandbox(sandbox: &mut ScriptInstance) {
-    if let Err(error) = sandbox.call("bench", &[]) {
+    if let Err(error) = sandbox.call::<serde::de::IgnoredAny>("bench", ()) {
         panic!("luabox bench(): {error}");
     }
 }

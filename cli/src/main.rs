@@ -102,11 +102,11 @@ pub(crate) struct RunArgs {
 
     /// Memory cap of the sandbox, e.g. 64MiB, 512KiB or a byte count. The
     /// guest itself needs about 1.3 MiB. Running out is kind "memory".
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = units::parse_positive_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = units::parse_size)]
     memory: usize,
 
     /// Wall-clock limit, e.g. 200ms, 2s or 1.5s. Running past it is kind "timeout".
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = units::parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = units::parse_duration)]
     timeout: Duration,
 
     /// Deepest call nesting allowed (Lua and C calls). Default: Lua's own
@@ -148,22 +148,52 @@ pub(crate) struct RunArgs {
 }
 
 impl RunArgs {
-    /// The script configuration the flags ask for.
-    pub(crate) fn script_config(&self) -> luabox::ScriptConfig {
-        luabox::ScriptConfig {
-            limits: luabox::Limits {
-                fuel: self.fuel,
-                timeout: self.timeout,
-                memory: self.memory,
-                recursion_depth: self.max_recursion_depth,
-                output_bytes: self.max_output,
-                output_lines: self.max_output_lines,
-                write_bytes: self.max_writes,
-                ..luabox::Limits::default()
-            },
-            seed: self.seed,
-            ..luabox::ScriptConfig::default()
+    /// The script configuration the flags ask for, checked by the library
+    /// ([`luabox::Limits::validate`]); a value out of range is reported on
+    /// stderr, naming its flag, and the error is the exit code.
+    pub(crate) fn script_config(&self) -> Result<luabox::ScriptConfig, u8> {
+        let config = self.unchecked_script_config();
+        match config.limits.validate() {
+            Ok(()) => Ok(config),
+            Err(luabox::ScriptError::InvalidConfig { field, message }) => {
+                eprintln!("luabox: {}: {message}", flag_of(field));
+                Err(exit::USAGE)
+            }
+            Err(error) => {
+                eprintln!("luabox: {error}");
+                Err(exit::USAGE)
+            }
         }
+    }
+
+    fn unchecked_script_config(&self) -> luabox::ScriptConfig {
+        let mut limits = luabox::Limits::default()
+            .with_fuel(self.fuel)
+            .with_timeout(self.timeout)
+            .with_memory(self.memory)
+            .with_output_bytes(self.max_output)
+            .with_output_lines(self.max_output_lines)
+            .with_write_bytes(self.max_writes);
+        if let Some(depth) = self.max_recursion_depth {
+            limits = limits.with_recursion_depth(depth);
+        }
+        luabox::ScriptConfig::default()
+            .with_limits(limits)
+            .with_seed(self.seed)
+    }
+}
+
+/// The flag that sets a `Limits` field (its name in the library's errors).
+fn flag_of(field: &str) -> &str {
+    match field {
+        "Limits::fuel" => "--fuel",
+        "Limits::timeout" => "--timeout",
+        "Limits::memory" => "--memory",
+        "Limits::recursion_depth" => "--max-recursion-depth",
+        "Limits::output_bytes" => "--max-output",
+        "Limits::output_lines" => "--max-output-lines",
+        "Limits::write_bytes" => "--max-writes",
+        other => other,
     }
 }
 

@@ -50,13 +50,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use luabox::ecs::Permissions;
 use luabox::scene::{RunReport, Scene, SceneEntity, run_script};
-use luabox::{Limits, ScriptConfig, ScriptEngine};
+use luabox::{Limits, ScriptConfig, ScriptEngine, ScriptError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::exit;
-use super::units::{parse_positive_duration, parse_positive_size};
+use super::units::{parse_duration, parse_positive_duration, parse_positive_size, parse_size};
 
 const PAGE: &str = include_str!("preview/index.html");
 
@@ -390,10 +390,8 @@ async fn run_request(
     parser
         .end()
         .map_err(|error| refused(bad_request(error.to_string())))?;
-    let config = ScriptConfig {
-        limits: limits(request.limits.unwrap_or_default()).map_err(refused)?,
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default()
+        .with_limits(limits(request.limits.unwrap_or_default()).map_err(refused)?);
     if let Some(ticks) = request.ticks.filter(|ticks| *ticks > MAX_TICKS) {
         return Err(refused(bad_request(format!(
             "ticks: {ticks} is more than {MAX_TICKS}"
@@ -548,13 +546,12 @@ impl Plan {
         match self {
             Plan::Script(source) => {
                 // One call: its timeout is at most the run's.
-                let config = ScriptConfig {
-                    limits: Limits {
-                        timeout: config.limits.timeout.min(max_run_time),
-                        ..config.limits.clone()
-                    },
-                    ..config.clone()
-                };
+                let config = config.clone().with_limits(
+                    config
+                        .limits
+                        .clone()
+                        .with_timeout(config.limits.timeout.min(max_run_time)),
+                );
                 run_script(&engine, &format!("{EDITOR}.lua"), &source, &config)
             }
             Plan::Scene(scene, ticks) => {
@@ -639,8 +636,8 @@ fn limits(requested: RequestLimits) -> Result<Limits, Refusal> {
         limits.fuel = fuel;
     }
     if let Some(memory) = requested.memory {
-        let bytes = parse_positive_size(&memory)
-            .map_err(|error| bad_request(format!("limits.memory: {error}")))?;
+        let bytes =
+            parse_size(&memory).map_err(|error| bad_request(format!("limits.memory: {error}")))?;
         if bytes > MAX_MEMORY {
             return Err(bad_request(format!(
                 "limits.memory: {memory} is more than 1GiB"
@@ -649,7 +646,7 @@ fn limits(requested: RequestLimits) -> Result<Limits, Refusal> {
         limits.memory = bytes;
     }
     if let Some(timeout) = requested.timeout {
-        let duration = parse_positive_duration(&timeout)
+        let duration = parse_duration(&timeout)
             .map_err(|error| bad_request(format!("limits.timeout: {error}")))?;
         if duration > MAX_TIMEOUT {
             return Err(bad_request(format!(
@@ -658,5 +655,13 @@ fn limits(requested: RequestLimits) -> Result<Limits, Refusal> {
         }
         limits.timeout = duration;
     }
-    Ok(limits)
+    // The library's own check, as `luabox run` makes it.
+    match limits.validate() {
+        Ok(()) => Ok(limits),
+        Err(ScriptError::InvalidConfig { field, message }) => Err(bad_request(format!(
+            "limits.{}: {message}",
+            field.trim_start_matches("Limits::")
+        ))),
+        Err(error) => Err(bad_request(error.to_string())),
+    }
 }

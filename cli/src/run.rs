@@ -35,12 +35,16 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    let config = match args.script_config() {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
     let engine = match super::engine() {
         Ok(engine) => engine,
         Err(code) => return code,
     };
     if args.json {
-        let report = luabox::scene::run_script(&engine, &name, &source, &args.script_config());
+        let report = luabox::scene::run_script(&engine, &name, &source, &config);
         let code = report
             .error
             .as_ref()
@@ -50,7 +54,7 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
 
     // Plain mode: the output is printed as the script writes it, all that
     // --max-output and --max-output-lines allow, none of it held.
-    let (outcome, written) = match engine.instantiate(&name, &args.script_config()) {
+    let (outcome, written) = match engine.instantiate(&name, &config) {
         Ok(mut script) => {
             let written = StreamedOutput::default();
             script.stream_output(written.sink(args.raw));

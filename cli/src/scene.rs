@@ -7,6 +7,10 @@ use super::terminal::{note_dropped, output_failed, shown, write_lines};
 use super::{RunArgs, exit};
 
 pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
+    let config = match args.script_config() {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
     let scene = match super::load_scene(path) {
         Ok(scene) => scene,
         Err(code) => return code,
@@ -16,7 +20,7 @@ pub(crate) fn run(path: &Path, args: &RunArgs) -> u8 {
         Err(code) => return code,
     };
     let (ticks, dt) = (args.ticks.unwrap_or(1), args.dt.unwrap_or(1.0 / 60.0));
-    let report = scene.run(engine, &args.script_config(), ticks, dt);
+    let report = scene.run(engine, &config, ticks, dt);
     if args.json {
         if let Err(code) = super::print_json(&report) {
             return code;

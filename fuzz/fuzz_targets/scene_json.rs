@@ -13,20 +13,14 @@ fuzz_target!(|text: &str| {
     if scene.entities.len() > 16 {
         return;
     }
-    let engine = match ScriptEngine::new(EngineConfig {
-        max_sandboxes: 16,
-        ..EngineConfig::default()
-    }) {
+    let engine = match ScriptEngine::new(EngineConfig::default().with_allocation(luabox::SandboxAllocation::Pool { max_sandboxes: 16 })) {
         Ok(engine) => engine,
         Err(error) => panic!("engine: {error}"),
     };
-    let config = ScriptConfig {
-        limits: Limits::default()
+    let config = ScriptConfig::default().with_limits(Limits::default()
             .with_fuel(5_000_000)
-            .max_memory_mb(8)
-            .max_execution_time_ms(100),
-        ..ScriptConfig::default()
-    };
+            .with_memory(8 << 20)
+            .with_timeout(std::time::Duration::from_millis(100)));
     let report = scene.run(engine, &config, 2, 0.1);
     assert!(
         serde_json::to_string(&report).is_ok(),

@@ -579,13 +579,12 @@ pub fn lua_api_calls(engine: &crate::ScriptEngine, calls: &[ApiCall]) {
         ));
     }
     let own = world.spawn(Position { x: 0.0, y: 0.0 }).id();
-    let config = crate::ScriptConfig {
-        limits: crate::Limits::default()
+    let config = crate::ScriptConfig::default().with_limits(
+        crate::Limits::default()
             .with_fuel(200_000_000)
-            .max_memory_mb(32)
-            .max_execution_time_ms(2_000),
-        ..crate::ScriptConfig::default()
-    };
+            .with_memory(32 << 20)
+            .with_timeout(std::time::Duration::from_millis(2_000)),
+    );
     let permissions = Permissions::default()
         .read(["Position", "Tag"])
         .write(["Position", "Tag"])

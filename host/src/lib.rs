@@ -17,10 +17,7 @@
 //! use luabox::{Limits, ScriptConfig, ScriptEngine, ScriptError, Limit};
 //!
 //! let engine = ScriptEngine::new(Default::default())?;
-//! let config = ScriptConfig {
-//!     limits: Limits::default().with_fuel(10_000_000),
-//!     ..Default::default()
-//! };
+//! let config = ScriptConfig::default().with_limits(Limits::default().with_fuel(10_000_000));
 //! let mut script = engine.instantiate("spin.lua", &config)?;
 //! let error = script.run("while true do end").unwrap_err();
 //! assert!(matches!(error, ScriptError::ResourceLimitExceeded { limit: Limit::Fuel, .. }));
@@ -36,7 +33,9 @@ mod sandbox;
 pub mod scene;
 mod wasm;
 
-pub use sandbox::config::{CacheDir, EngineConfig, Limits, ScriptConfig, StdLib};
+pub use sandbox::config::{
+    CacheDir, EngineConfig, Limits, MAX_TIMEOUT, SandboxAllocation, ScriptConfig, StdLib,
+};
 pub use sandbox::console::{ConsoleLevel, ConsoleMessage};
 pub use sandbox::engine::ScriptEngine;
 pub use sandbox::error::{

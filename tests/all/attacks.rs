@@ -71,8 +71,8 @@ fn header<'a>(source: &'a str, key: &str) -> Option<&'a str> {
 fn suite_limits() -> Limits {
     Limits::default()
         .with_fuel(200_000_000)
-        .max_memory_mb(32)
-        .max_execution_time_ms(2_000)
+        .with_memory(32 << 20)
+        .with_timeout(std::time::Duration::from_millis(2_000))
 }
 
 fn parse_limits(path: &Path, spec: &str) -> Limits {
@@ -86,13 +86,13 @@ fn parse_limits(path: &Path, spec: &str) -> Limits {
             "memory" => {
                 let mib = value
                     .trim_end_matches("MiB")
-                    .parse()
+                    .parse::<usize>()
                     .expect("memory in MiB");
-                limits = limits.max_memory_mb(mib);
+                limits = limits.with_memory(mib << 20);
             }
             "timeout" => {
                 let ms = value.trim_end_matches("ms").parse().expect("timeout in ms");
-                limits = limits.max_execution_time_ms(ms);
+                limits = limits.with_timeout(std::time::Duration::from_millis(ms));
             }
             other => panic!("{}: unknown limit `{other}`", path.display()),
         }
@@ -174,10 +174,7 @@ fn every_plain_attack_is_contained_in_its_class() {
     let mut failures = Vec::new();
     for attack in &attacks {
         let name = attack.name.as_str();
-        let config = ScriptConfig {
-            limits: attack.limits.clone(),
-            ..ScriptConfig::default()
-        };
+        let config = ScriptConfig::default().with_limits(attack.limits.clone());
         let mut sandbox = engine().instantiate(name, &config).expect("instantiate");
         let result = sandbox.run(&attack.source);
         let got = outcome(&result);
@@ -259,11 +256,11 @@ fn every_ecs_attack_is_contained_and_leaves_the_world_unchanged() {
             .register::<Velocity>("Velocity")
             .register::<Secret>("Secret");
         world.insert_resource(registry);
-        let engine = ScriptEngine::new(luabox::EngineConfig {
-            cache: test_cache(),
-            max_sandboxes: 4,
-            ..Default::default()
-        })
+        let engine = ScriptEngine::new(
+            luabox::EngineConfig::default()
+                .with_cache(test_cache())
+                .with_allocation(luabox::SandboxAllocation::Pool { max_sandboxes: 4 }),
+        )
         .expect("engine");
         world.insert_resource(ScriptManager::new(engine));
         for i in 0..50 {
@@ -284,10 +281,7 @@ fn every_ecs_attack_is_contained_and_leaves_the_world_unchanged() {
         if attack.allow_spawn {
             permissions.spawn = true;
         }
-        let config = ScriptConfig {
-            limits: attack.limits.clone(),
-            ..ScriptConfig::default()
-        };
+        let config = ScriptConfig::default().with_limits(attack.limits.clone());
         let id = match ScriptRunner::attach(
             &mut world,
             own,
@@ -351,16 +345,13 @@ fn every_api_function_takes_any_arguments_in_every_context() {
         .receive(["Position"])
         .spawn_and_despawn();
     // Room for a thousand prints of 2,000 arguments in one call.
-    let config = ScriptConfig {
-        limits: Limits {
-            memory: 256 << 20,
-            timeout: std::time::Duration::from_secs(60),
-            output_bytes: 256 << 20,
-            output_lines: 1 << 20,
-            ..Limits::default()
-        },
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_limits(
+        Limits::default()
+            .with_memory(256 << 20)
+            .with_timeout(std::time::Duration::from_secs(60))
+            .with_output_bytes(256 << 20)
+            .with_output_lines(1 << 20),
+    );
     let id = ScriptRunner::attach(&mut world, own, "sweep.lua", source, config, permissions)
         .expect("the sweep's main chunk (and its coroutine) runs");
     for _ in 0..3 {

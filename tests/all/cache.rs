@@ -3,11 +3,7 @@
 use luabox::{CacheDir, EngineConfig, GuestOrigin, ScriptEngine};
 
 fn engine_with_cache(dir: &std::path::Path) -> ScriptEngine {
-    ScriptEngine::new(EngineConfig {
-        cache: CacheDir::At(dir.to_path_buf()),
-        ..EngineConfig::default()
-    })
-    .unwrap()
+    ScriptEngine::new(EngineConfig::default().with_cache(CacheDir::At(dir.to_path_buf()))).unwrap()
 }
 
 /// Starts an engine that must compile the guest into `dir`; the file written.

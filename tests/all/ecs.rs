@@ -40,11 +40,8 @@ fn world() -> World {
         .register::<Frozen>("Frozen")
         .register::<Counter>("Counter");
     world.insert_resource(registry);
-    let engine = ScriptEngine::new(luabox::EngineConfig {
-        cache: test_cache(),
-        ..Default::default()
-    })
-    .unwrap();
+    let engine =
+        ScriptEngine::new(luabox::EngineConfig::default().with_cache(test_cache())).unwrap();
     world.insert_resource(ScriptManager::new(engine));
     world
 }
@@ -323,10 +320,7 @@ fn rollback_case(bomb: &str, limits: Limits, expected_kind: &str) {
         "function on_update() ecs.insert(entity, 'Position', {{x = 99, y = 99}}) \
          ecs.spawn{{Position = {{x = 1, y = 1}}}} {bomb} end"
     );
-    let config = ScriptConfig {
-        limits,
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_limits(limits);
     let bad = attach_with(&mut world, a, &failing, spawn_perms.clone(), config);
     let good = attach(
         &mut world,
@@ -366,7 +360,7 @@ fn a_script_out_of_fuel_mid_update_changes_nothing() {
 fn a_script_out_of_memory_mid_update_changes_nothing() {
     rollback_case(
         "local s = 'x' while true do s = s .. s end",
-        Limits::default().max_memory_mb(8),
+        Limits::default().with_memory(8 << 20),
         "memory",
     );
 }
@@ -377,7 +371,7 @@ fn a_script_out_of_time_mid_update_changes_nothing() {
         "while true do end",
         Limits::default()
             .with_fuel(u64::MAX / 2)
-            .max_execution_time_ms(20),
+            .with_timeout(std::time::Duration::from_millis(20)),
         "timeout",
     );
 }

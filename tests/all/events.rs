@@ -28,11 +28,8 @@ fn world() -> World {
         .register::<Counter>("Counter")
         .register::<Report>("Report");
     world.insert_resource(registry);
-    let engine = ScriptEngine::new(luabox::EngineConfig {
-        cache: test_cache(),
-        ..Default::default()
-    })
-    .unwrap();
+    let engine =
+        ScriptEngine::new(luabox::EngineConfig::default().with_cache(test_cache())).unwrap();
     world.insert_resource(ScriptManager::new(engine));
     world
 }
@@ -206,10 +203,8 @@ fn events_of_a_failed_call_are_never_delivered() {
     "#;
     let emit = || Permissions::default().emit(["ping"]);
     scripted(&mut world, "failing.lua", failing, emit());
-    let config = ScriptConfig {
-        limits: luabox::Limits::default().with_fuel(5_000_000),
-        ..Default::default()
-    };
+    let config =
+        ScriptConfig::default().with_limits(luabox::Limits::default().with_fuel(5_000_000));
     let trapper = world.spawn(Counter(0)).id();
     ScriptRunner::attach(
         &mut world,
@@ -380,10 +375,7 @@ fn a_scripts_event_calls_share_one_calls_fuel_a_tick() {
             .receive(["ping"])
             .read(["Counter"])
             .write(["Counter"]);
-        let config = ScriptConfig {
-            limits,
-            ..Default::default()
-        };
+        let config = ScriptConfig::default().with_limits(limits);
         let id = ScriptRunner::attach(
             &mut world,
             entity,
@@ -592,10 +584,8 @@ fn a_payload_that_exhausts_the_receivers_memory_is_a_lua_error_not_the_end_of_it
         function on_event(name, payload) heard = payload end
     "#;
     let receiver = world.spawn(Counter(0)).id();
-    let config = ScriptConfig {
-        limits: luabox::Limits::default().max_memory_mb(4),
-        ..ScriptConfig::default()
-    };
+    let config =
+        ScriptConfig::default().with_limits(luabox::Limits::default().with_memory(4 << 20));
     let id = ScriptRunner::attach(
         &mut world,
         receiver,

@@ -64,11 +64,11 @@ fn world_with(engine_config: EngineConfig) -> World {
         .register_json("Blob")
         .hide_entities_with::<EditorOnly>();
     world.insert_resource(registry);
-    let engine = ScriptEngine::new(EngineConfig {
-        cache: test_cache(),
-        max_sandboxes: 8,
-        ..engine_config
-    })
+    let engine = ScriptEngine::new(
+        engine_config
+            .with_cache(test_cache())
+            .with_allocation(luabox::SandboxAllocation::Pool { max_sandboxes: 8 }),
+    )
     .expect("engine");
     world.insert_resource(ScriptManager::new(engine));
     world
@@ -85,10 +85,7 @@ fn attach(
     permissions: Permissions,
     limits: Limits,
 ) -> ScriptId {
-    let config = ScriptConfig {
-        limits,
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_limits(limits);
     ScriptRunner::attach(world, entity, "host.lua", source, config, permissions).expect("attach")
 }
 
@@ -198,10 +195,7 @@ fn a_result_past_the_output_cap_fails_with_kind_output() {
     let mut instance = outcome.instance;
     assert_eq!(instance.run("return 'still here'").unwrap(), "still here");
     // A result just under the cap is returned whole.
-    let limits = Limits {
-        output_bytes: 64 << 10,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_output_bytes(64 << 10);
     let fits = run_with(limits, "return string.rep('x', 60000)");
     assert_eq!(fits.value().as_str().map(str::len), Some(60_000));
 }
@@ -210,7 +204,7 @@ fn a_result_past_the_output_cap_fails_with_kind_output() {
 fn a_huge_error_crossing_ends_as_output_not_as_host_memory() {
     // 24 MiB in one crossing: past the 16 MiB (plus room) any crossing may
     // carry, refused by wasmtime before the host copies it.
-    let limits = Limits::default().max_memory_mb(256);
+    let limits = Limits::default().with_memory(256 << 20);
     let outcome = run_with(limits, "error(string.rep('x', 24 * 1024 * 1024), 0)");
     outcome.assert_limit(Limit::Output);
     assert!(
@@ -286,7 +280,7 @@ fn a_query_naming_one_component_many_times_is_refused_before_any_work() {
     let (mut world, own) = crowded_world(2_000, EngineConfig::default());
     let source = "local names = {} for i = 1, 40000 do names[i] = 'Position' end\n\
                   function on_update() ecs.query(table.unpack(names)) end";
-    let limits = Limits::default().max_execution_time_ms(1_000);
+    let limits = Limits::default().with_timeout(std::time::Duration::from_millis(1_000));
     let id = attach_reader(&mut world, own, source, limits);
     let started = Instant::now();
     ScriptRunner::tick(&mut world, 0.1);
@@ -317,7 +311,7 @@ fn host_work_is_charged_to_the_scripts_fuel() {
     // Enough fuel for thousands of queries of an empty world, not of this one.
     let limits = Limits::default()
         .with_fuel(200_000_000)
-        .max_execution_time_ms(10_000);
+        .with_timeout(std::time::Duration::from_millis(10_000));
     let id = attach_reader(&mut world, own, QUERY_LOOP, limits);
     let started = Instant::now();
     ScriptRunner::tick(&mut world, 0.1);
@@ -343,12 +337,9 @@ fn host_work_is_charged_to_the_scripts_fuel() {
 
 #[test]
 fn a_host_call_over_a_large_world_ends_with_the_timeout_when_fuel_is_off() {
-    let config = EngineConfig {
-        consume_fuel: false,
-        ..EngineConfig::default()
-    };
+    let config = EngineConfig::default().with_consume_fuel(false);
     let (mut world, own) = crowded_world(300_000, config);
-    let limits = Limits::default().max_execution_time_ms(300);
+    let limits = Limits::default().with_timeout(std::time::Duration::from_millis(300));
     let id = attach_reader(&mut world, own, QUERY_LOOP, limits);
     let started = Instant::now();
     ScriptRunner::tick(&mut world, 0.1);
@@ -668,12 +659,10 @@ fn refused_calls_in_a_loop_leak_nothing_inside_the_sandbox() {
                     end\n\
                     print(refused)\n\
                   end";
-    let limits = Limits {
-        memory: 4 << 20,
-        fuel: 100_000_000_000,
-        timeout: Duration::from_secs(30),
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .with_memory(4 << 20)
+        .with_fuel(100_000_000_000)
+        .with_timeout(Duration::from_secs(30));
     let permissions = Permissions::default().read(["Blob"]).write(["Blob"]);
     let id = attach(&mut world, own, source, permissions, limits);
     ScriptRunner::tick(&mut world, 0.1);

@@ -62,10 +62,8 @@ fn a_trap_in_one_script_does_not_disturb_another() {
         .instantiate("healthy.lua", &ScriptConfig::default())
         .unwrap();
     healthy.run("n = 1").unwrap();
-    let spinner_config = ScriptConfig {
-        limits: Limits::default().with_fuel(10_000_000),
-        ..ScriptConfig::default()
-    };
+    let spinner_config =
+        ScriptConfig::default().with_limits(Limits::default().with_fuel(10_000_000));
     let mut spinner = engine()
         .instantiate("spinner.lua", &spinner_config)
         .unwrap();

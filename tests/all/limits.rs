@@ -50,10 +50,7 @@ fn a_trapped_instance_is_never_called_again() {
 }
 
 fn capped(memory: usize) -> Limits {
-    Limits {
-        memory,
-        ..Limits::default()
-    }
+    Limits::default().with_memory(memory)
 }
 
 const CAP: usize = 16 << 20;
@@ -114,10 +111,7 @@ fn memory_stays_under_the_cap_across_many_bombs() {
 
 #[test]
 fn a_cap_below_the_guest_itself_fails_cleanly() {
-    let config = ScriptConfig {
-        limits: capped(256 << 10),
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_limits(capped(256 << 10));
     let error = engine()
         .instantiate("tiny.lua", &config)
         .err()
@@ -228,7 +222,7 @@ fn a_deeply_nested_parse_is_contained() {
 
 #[test]
 fn recursion_depth_limit_stops_deep_calls_only() {
-    let limits = Limits::default().max_recursion_depth(100);
+    let limits = Limits::default().with_recursion_depth(100);
     let source =
         "local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(...)";
     let shallow = run_with(limits.clone(), &source.replace("...", "50"));
@@ -238,11 +232,11 @@ fn recursion_depth_limit_stops_deep_calls_only() {
 
 #[test]
 fn a_small_wasm_stack_traps_cleanly_as_stack() {
-    let engine = ScriptEngine::new(EngineConfig {
-        cache: test_cache(),
-        max_wasm_stack: 48 << 10,
-        ..EngineConfig::default()
-    })
+    let engine = ScriptEngine::new(
+        EngineConfig::default()
+            .with_cache(test_cache())
+            .with_max_wasm_stack(48 << 10),
+    )
     .expect("engine");
     let mut script = engine
         .instantiate("deep.lua", &ScriptConfig::default())
@@ -266,11 +260,9 @@ fn a_small_wasm_stack_traps_cleanly_as_stack() {
 
 #[test]
 fn timeout_stops_a_script_with_plenty_of_fuel_on_time() {
-    let limits = Limits {
-        fuel: u64::MAX / 4,
-        timeout: Duration::from_millis(100),
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .with_fuel(u64::MAX / 4)
+        .with_timeout(Duration::from_millis(100));
     let started = Instant::now();
     let outcome = run_with(limits, "while true do end");
     let elapsed = started.elapsed();
@@ -281,10 +273,7 @@ fn timeout_stops_a_script_with_plenty_of_fuel_on_time() {
 
 #[test]
 fn output_cap_in_bytes_ends_the_call() {
-    let limits = Limits {
-        output_bytes: 64 << 10,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_output_bytes(64 << 10);
     let outcome = run_with(
         limits,
         "local s = ('x'):rep(1000) for i = 1, 1e6 do print(s) end",
@@ -296,10 +285,7 @@ fn output_cap_in_bytes_ends_the_call() {
 
 #[test]
 fn output_cap_in_lines_ends_the_call() {
-    let limits = Limits {
-        output_lines: 100,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_output_lines(100);
     let outcome = run_with(limits, "for i = 1, 1e6 do print(i) end");
     outcome.assert_limit(Limit::Output);
     assert_eq!(outcome.output.len(), 100);

@@ -17,3 +17,4 @@ mod sandbox;
 mod scene;
 mod support;
 mod tasks;
+mod typed;

@@ -128,10 +128,7 @@ fn a_loaded_chunk_with_a_custom_environment_reaches_nothing_more() {
 #[test]
 fn math_random_is_seeded_by_the_host() {
     let draw = |seed| {
-        let config = ScriptConfig {
-            seed,
-            ..ScriptConfig::default()
-        };
+        let config = ScriptConfig::default().with_seed(seed);
         let mut script = engine().instantiate("dice.lua", &config).unwrap();
         script
             .run("local t = {} for i = 1, 5 do t[i] = math.random(1000) end return t")
@@ -143,10 +140,7 @@ fn math_random_is_seeded_by_the_host() {
 
 #[test]
 fn only_the_chosen_libraries_are_opened() {
-    let config = ScriptConfig {
-        libraries: StdLib::TABLE | StdLib::UTF8,
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_libraries(StdLib::TABLE | StdLib::UTF8);
     let mut script = engine().instantiate("few.lua", &config).unwrap();
     let value = script
         .run("return {table = type(table), utf8 = type(utf8), string = type(string), math = type(math), coroutine = type(coroutine)}")

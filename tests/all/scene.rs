@@ -7,11 +7,11 @@ use luabox::{ScriptConfig, ScriptEngine};
 use crate::support::test_cache;
 
 fn engine() -> ScriptEngine {
-    ScriptEngine::new(luabox::EngineConfig {
-        cache: test_cache(),
-        max_sandboxes: 8,
-        ..Default::default()
-    })
+    ScriptEngine::new(
+        luabox::EngineConfig::default()
+            .with_cache(test_cache())
+            .with_allocation(luabox::SandboxAllocation::Pool { max_sandboxes: 8 }),
+    )
     .expect("engine")
 }
 
@@ -143,12 +143,11 @@ fn a_wall_time_budget_covers_loading_the_scripts() {
         .collect();
     let scene =
         Scene::parse(&format!(r#"{{"entities": [{}]}}"#, entities.join(","))).expect("scene");
-    let config = ScriptConfig {
-        limits: luabox::Limits::default()
+    let config = ScriptConfig::default().with_limits(
+        luabox::Limits::default()
             .with_fuel(u64::MAX / 2)
-            .max_execution_time_ms(1_000),
-        ..ScriptConfig::default()
-    };
+            .with_timeout(std::time::Duration::from_millis(1_000)),
+    );
     let started = std::time::Instant::now();
     let report = scene.run_within(
         engine(),

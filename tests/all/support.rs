@@ -17,11 +17,7 @@ pub fn test_cache() -> CacheDir {
 /// The engine all tests share (loading the guest once per test binary).
 pub fn engine() -> &'static ScriptEngine {
     static ENGINE: LazyLock<ScriptEngine> = LazyLock::new(|| {
-        ScriptEngine::new(EngineConfig {
-            cache: test_cache(),
-            ..EngineConfig::default()
-        })
-        .expect("engine")
+        ScriptEngine::new(EngineConfig::default().with_cache(test_cache())).expect("engine")
     });
     &ENGINE
 }
@@ -75,10 +71,7 @@ pub fn run_named(name: &str, source: &str) -> Outcome {
 }
 
 fn run_in(name: &str, limits: Limits, source: &str) -> Outcome {
-    let config = ScriptConfig {
-        limits,
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_limits(limits);
     let mut instance = engine().instantiate(name, &config).expect("instantiate");
     let result = instance.run(source);
     let output = instance.take_output().into_iter().map(|m| m.text).collect();

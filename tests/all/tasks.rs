@@ -18,11 +18,7 @@ struct Counter(i64);
 struct Report(serde_json::Value);
 
 fn engine() -> ScriptEngine {
-    ScriptEngine::new(luabox::EngineConfig {
-        cache: test_cache(),
-        ..Default::default()
-    })
-    .unwrap()
+    ScriptEngine::new(luabox::EngineConfig::default().with_cache(test_cache())).unwrap()
 }
 
 fn world() -> World {
@@ -45,10 +41,7 @@ fn scripted_with(world: &mut World, source: &str, limits: Limits) -> (Entity, Sc
     let permissions = Permissions::default()
         .read(["Counter", "Report"])
         .write(["Counter", "Report"]);
-    let config = ScriptConfig {
-        limits,
-        ..Default::default()
-    };
+    let config = ScriptConfig::default().with_limits(limits);
     let id = ScriptRunner::attach(world, entity, "tasks.lua", source, config, permissions).unwrap();
     (entity, id)
 }
@@ -272,10 +265,7 @@ fn a_flood_of_tasks_stops_at_the_cap() {
             ecs.insert(entity, "Report", refusal)
         end
     "#;
-    let limits = Limits {
-        tasks: 10,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_tasks(10);
     let (entity, _) = scripted_with(&mut world, source, limits.clone());
     ScriptRunner::tick(&mut world, 0.1);
     assert_eq!(counter(&world, entity), 10);
@@ -576,13 +566,7 @@ fn an_instance_driven_without_a_runner_resumes_its_tasks() {
 #[test]
 fn an_instances_due_tasks_share_one_calls_fuel() {
     let engine = engine();
-    let config = ScriptConfig {
-        limits: Limits {
-            fuel: 20_000_000,
-            ..Limits::default()
-        },
-        ..ScriptConfig::default()
-    };
+    let config = ScriptConfig::default().with_limits(Limits::default().with_fuel(20_000_000));
     let mut script = engine.instantiate("greedy.lua", &config).unwrap();
     // 50 tasks due at once, each burning a good part of a call's fuel.
     script

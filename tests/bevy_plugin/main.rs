@@ -27,13 +27,13 @@ struct Velocity {
 
 #[test]
 fn scripts_move_entities_frame_by_frame_with_bevys_time() {
-    let engine = ScriptEngine::new(EngineConfig {
-        cache: CacheDir::At(
-            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("luabox-cache"),
-        ),
-        max_sandboxes: 8,
-        ..EngineConfig::default()
-    })
+    let engine = ScriptEngine::new(
+        EngineConfig::default()
+            .with_cache(CacheDir::At(
+                std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("luabox-cache"),
+            ))
+            .with_allocation(luabox::SandboxAllocation::Pool { max_sandboxes: 8 }),
+    )
     .expect("engine");
     let mut app = App::new();
     app.add_plugins((

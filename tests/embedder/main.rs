@@ -10,17 +10,20 @@ use std::path::Path;
 use std::process::Command;
 
 const MAIN: &str = r#"
-use luabox::{CacheDir, EngineConfig, ScriptConfig, ScriptEngine};
+use luabox::{CacheDir, EngineConfig, Limits, ScriptConfig, ScriptEngine};
 
 fn main() -> Result<(), luabox::ScriptError> {
     let cache = std::env::args().nth(1).map_or(CacheDir::Default, |dir| CacheDir::At(dir.into()));
-    let engine = ScriptEngine::new(EngineConfig { cache, ..EngineConfig::default() })?;
-    let mut script = engine.instantiate("embedded.lua", &ScriptConfig::default())?;
-    let value = script.run("local t = {} for i = 1, 10 do t[i] = i * i end print('from Lua') return t[10]")?;
+    let engine = ScriptEngine::new(EngineConfig::default().with_cache(cache))?;
+    let config = ScriptConfig::default().with_limits(Limits::default().with_fuel(100_000_000));
+    let mut script = engine.instantiate("embedded.lua", &config)?;
+    let value = script.eval::<i64>("local t = {} for i = 1, 10 do t[i] = i * i end print('from Lua') return t[10]")?;
     for message in script.take_output() {
         println!("{message}");
     }
     println!("{value}");
+    script.run("function greet(who) return 'hello ' .. who end")?;
+    println!("{}", script.call::<String>("greet", ("embedder",))?);
     Ok(())
 }
 "#;
@@ -64,5 +67,5 @@ fn a_crate_outside_the_workspace_builds_luabox_without_a_wasm_toolchain_and_runs
         output.status.success(),
         "the embedder failed:\n{stdout}\n{stderr}"
     );
-    assert_eq!(stdout, "from Lua\n100\n", "{stderr}");
+    assert_eq!(stdout, "from Lua\n100\nhello embedder\n", "{stderr}");
 }

@@ -81,13 +81,13 @@ struct Position {
 }
 
 fn engine() -> ScriptEngine {
-    ScriptEngine::new(EngineConfig {
-        cache: CacheDir::At(
-            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("luabox-cache"),
-        ),
-        max_sandboxes: 8,
-        ..EngineConfig::default()
-    })
+    ScriptEngine::new(
+        EngineConfig::default()
+            .with_cache(CacheDir::At(
+                std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("luabox-cache"),
+            ))
+            .with_allocation(luabox::SandboxAllocation::Pool { max_sandboxes: 8 }),
+    )
     .expect("engine")
 }
 

@@ -18,7 +18,7 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let quick = || Limits::default().with_fuel(20_000_000).max_memory_mb(8);
+    let quick = || Limits::default().with_fuel(20_000_000).with_memory(8 << 20);
     vec![
         Case {
             source: "local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end print(fib(20))",
@@ -52,20 +52,19 @@ fn cases() -> Vec<Case> {
         },
         Case {
             source: "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(64) .. i end",
-            limits: Limits::default().with_fuel(1_000_000_000).max_memory_mb(4),
+            limits: Limits::default()
+                .with_fuel(1_000_000_000)
+                .with_memory(4 << 20),
             expect: Err("memory"),
         },
         Case {
             source: "local function f(n) return f(n + 1) + 1 end f(1)",
-            limits: quick().max_recursion_depth(100),
+            limits: quick().with_recursion_depth(100),
             expect: Err("stack"),
         },
         Case {
             source: "for i = 1, 1e6 do print(i) end",
-            limits: Limits {
-                output_lines: 10,
-                ..quick()
-            },
+            limits: quick().with_output_lines(10),
             expect: Err("output"),
         },
         Case {
@@ -77,7 +76,7 @@ fn cases() -> Vec<Case> {
             source: "while true do end",
             limits: Limits::default()
                 .with_fuel(u64::MAX / 2)
-                .max_execution_time_ms(5),
+                .with_timeout(std::time::Duration::from_millis(5)),
             expect: Err("timeout"),
         },
     ]
@@ -99,12 +98,9 @@ fn soak_good_and_hostile_scripts() {
         .ok()
         .and_then(|count| count.parse().ok())
         .unwrap_or(2_000);
-    let engine = ScriptEngine::new(EngineConfig {
-        cache: CacheDir::At(
-            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("luabox-cache"),
-        ),
-        ..EngineConfig::default()
-    })
+    let engine = ScriptEngine::new(EngineConfig::default().with_cache(CacheDir::At(
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("luabox-cache"),
+    )))
     .expect("engine");
     let cases = cases();
     let warm_up = executions / 10;
@@ -114,11 +110,9 @@ fn soak_good_and_hostile_scripts() {
     let started = Instant::now();
     for run in 0..executions {
         let case = &cases[run % cases.len()];
-        let config = ScriptConfig {
-            limits: case.limits.clone(),
-            seed: run as u64,
-            ..ScriptConfig::default()
-        };
+        let config = ScriptConfig::default()
+            .with_limits(case.limits.clone())
+            .with_seed(run as u64);
         let mut sandbox = engine
             .instantiate("soak.lua", &config)
             .expect("instantiate");

@@ -176,6 +176,8 @@ fn usage_and_io_errors_exit_with_2() {
         &["--timeout", "5"][..],
         &["--timeout", "0ms"][..],
         &["--fuel", "lots"][..],
+        &["--fuel", "0"][..],
+        &["--max-recursion-depth", "0"][..],
         &["--ticks", "3"][..],
     ] {
         let mut args = vec!["run", path.to_str().unwrap()];
@@ -183,6 +185,19 @@ fn usage_and_io_errors_exit_with_2() {
         let output = luabox(&args);
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
         assert!(!output.stderr.is_empty());
+    }
+    // Out-of-range limits are the library's refusals (Limits::validate),
+    // named by their flag, for a script and for a scene alike.
+    for (flag, value, expected) in [
+        ("--memory", "0", "--memory: must be more than zero bytes"),
+        ("--timeout", "0ms", "--timeout: must be more than zero"),
+        ("--timeout", "100000s", "--timeout: must be at most 86400 s"),
+        ("--fuel", "0", "--fuel: must be at least 1"),
+    ] {
+        let output = luabox(&["run", path.to_str().unwrap(), flag, value]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(expected), "{flag} {value}: {stderr}");
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::sandbox::config::{EngineConfig, ScriptConfig, StdLib};
+use crate::sandbox::config::{EngineConfig, SandboxAllocation, ScriptConfig, StdLib};
 use crate::sandbox::error::{Result, ScriptError};
 use crate::sandbox::instance::ScriptInstance;
 use crate::wasm::bindings::{self, SandboxPre};
@@ -50,7 +50,8 @@ pub struct ScriptEngine {
     guest_origin: GuestOrigin,
     epoch_tick: Duration,
     metered: bool,
-    max_sandboxes: u32,
+    /// The pool's size (none: sandboxes are allocated on demand).
+    max_sandboxes: Option<u32>,
     _ticker: Arc<EpochTicker>,
 }
 
@@ -58,9 +59,11 @@ impl ScriptEngine {
     /// Sets up wasmtime and loads the guest (from the cache, or compiling it).
     ///
     /// # Errors
-    /// [`ScriptError::Engine`] if wasmtime rejects the configuration or the
-    /// guest cannot be compiled.
+    /// [`ScriptError::InvalidConfig`] for a setting out of range
+    /// ([`EngineConfig::validate`]); [`ScriptError::Engine`] if wasmtime
+    /// rejects the configuration or the guest cannot be compiled.
     pub fn new(config: EngineConfig) -> Result<Self> {
+        config.validate()?;
         let mut wasm = wasmtime::Config::new();
         wasm.consume_fuel(config.consume_fuel)
             .epoch_interruption(true)
@@ -70,11 +73,13 @@ impl ScriptEngine {
         if std::env::var_os("LUABOX_PERF_MAP").is_some() {
             wasm.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
-        if config.max_sandboxes > 0 {
-            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(
-                config.max_sandboxes,
-            )));
-        }
+        let max_sandboxes = match config.allocation {
+            SandboxAllocation::Pool { max_sandboxes } => {
+                wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(max_sandboxes)));
+                Some(max_sandboxes)
+            }
+            SandboxAllocation::OnDemand => None,
+        };
         let engine = Engine::new(&wasm).map_err(|error| ScriptError::Engine {
             message: format!("configuring wasmtime: {error:#}"),
         })?;
@@ -91,7 +96,7 @@ impl ScriptEngine {
                 guest_origin,
                 epoch_tick: config.epoch_tick,
                 metered: config.consume_fuel,
-                max_sandboxes: config.max_sandboxes,
+                max_sandboxes,
             })
             .map_err(|error| ScriptError::Engine {
                 message: format!("linking the guest: {error:#}"),
@@ -119,9 +124,12 @@ impl ScriptEngine {
     /// own Lua state and the chosen libraries, nothing shared with any other.
     ///
     /// # Errors
-    /// A resource-limit error if the sandbox cannot even start under
-    /// `config.limits` (for instance a memory cap below the guest's 1.3 MiB).
+    /// [`ScriptError::InvalidConfig`] for a limit out of range
+    /// ([`Limits::validate`](crate::Limits::validate)); a resource-limit
+    /// error if the sandbox cannot even start under `config.limits` (for
+    /// instance a memory cap below the guest's 1.3 MiB).
     pub fn instantiate(&self, name: &str, config: &ScriptConfig) -> Result<ScriptInstance> {
+        config.limits.validate()?;
         let mut instance =
             ScriptInstance::new(&self.engine, name, config, self.epoch_tick, self.metered);
         let sandbox = match instance.call_guest(|store| self.pre.instantiate(store)) {
@@ -131,8 +139,8 @@ impl ScriptEngine {
                 return Err(ScriptError::Engine {
                     message: format!(
                         "starting a sandbox for {name}: {message} (at most {} sandboxes may be \
-                         alive at once: EngineConfig::max_sandboxes)",
-                        self.max_sandboxes
+                         alive at once: EngineConfig::allocation, max_sandboxes)",
+                        self.max_sandboxes.unwrap_or(0)
                     ),
                 });
             }

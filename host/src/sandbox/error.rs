@@ -156,6 +156,33 @@ pub enum ScriptError {
         script: String,
     },
 
+    /// A value did not convert between Rust and Lua: a result that does
+    /// not fit the type asked for ([`ScriptInstance::eval`], [`ScriptInstance::call`]),
+    /// or arguments that do not serialise. The instance stays usable.
+    ///
+    /// [`ScriptInstance::eval`]: crate::ScriptInstance::eval
+    /// [`ScriptInstance::call`]: crate::ScriptInstance::call
+    #[error("conversion error in {script}: {message}")]
+    Conversion {
+        /// The script's name.
+        script: String,
+        /// The Rust type asked for (or given), e.g. `Vec<String>`.
+        expected: String,
+        /// What came and why it does not fit, e.g.
+        /// `expected i64, got a string: invalid type: string "x", expected i64`.
+        message: String,
+    },
+
+    /// A configuration value is out of range (for instance a memory cap or
+    /// a timeout of zero); nothing was started.
+    #[error("invalid configuration: {field}: {message}")]
+    InvalidConfig {
+        /// The setting, e.g. `Limits::memory`.
+        field: &'static str,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+
     /// The engine could not be set up (compiling or loading the guest).
     #[error("engine setup failed: {message}")]
     Engine {
@@ -207,12 +234,16 @@ pub enum ErrorKind {
     NotFound,
     /// [`ScriptError::Engine`].
     Engine,
+    /// [`ScriptError::Conversion`].
+    Conversion,
+    /// [`ScriptError::InvalidConfig`].
+    InvalidConfig,
 }
 
 impl ErrorKind {
     /// The lowercase name reports use: `"syntax"`, `"runtime"`, a [`Limit`]
     /// name, `"security"`, `"permission"`, `"disabled"`, `"terminated"`,
-    /// `"not_found"` or `"engine"`.
+    /// `"not_found"`, `"engine"`, `"conversion"` or `"invalid_config"`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Syntax => "syntax",
@@ -228,6 +259,8 @@ impl ErrorKind {
             ErrorKind::Terminated => "terminated",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Engine => "engine",
+            ErrorKind::Conversion => "conversion",
+            ErrorKind::InvalidConfig => "invalid_config",
         }
     }
 
@@ -275,6 +308,8 @@ impl ScriptError {
             ScriptError::Terminated { .. } => ErrorKind::Terminated,
             ScriptError::NotFound { .. } => ErrorKind::NotFound,
             ScriptError::Engine { .. } => ErrorKind::Engine,
+            ScriptError::Conversion { .. } => ErrorKind::Conversion,
+            ScriptError::InvalidConfig { .. } => ErrorKind::InvalidConfig,
         }
     }
 
@@ -307,6 +342,8 @@ impl ScriptError {
             | ScriptError::ResourceLimitExceeded { message, .. }
             | ScriptError::SecurityViolation { message, .. }
             | ScriptError::PermissionDenied { message, .. }
+            | ScriptError::Conversion { message, .. }
+            | ScriptError::InvalidConfig { message, .. }
             | ScriptError::Engine { message } => message.clone(),
             other => other.to_string(),
         }

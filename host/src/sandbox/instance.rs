@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use wasmtime::{Engine, Store, Trap};
 
 use crate::ecs::world::WorldCall;
@@ -15,7 +17,7 @@ use crate::wasm::bindings::{self, Sandbox};
 use crate::wasm::budget::{self, CallBudget};
 use crate::wasm::host_state::{GameClock, HostState, MemoryCap, TASK_TIME_EPSILON};
 use crate::wasm::imports;
-use crate::wasm::msgpack::{self, ToJsonError};
+use crate::wasm::msgpack::{self, DecodeError, ToJsonError};
 use crate::wasm::share::TickShare;
 
 /// The number of epoch ticks that covers `timeout` (one more than the
@@ -110,9 +112,49 @@ impl ScriptInstance {
         Ok(())
     }
 
-    /// Compiles `source` (Lua text; binary chunks are refused) under this script's name and runs it.
-    /// Returns the chunk's return values as JSON: `null` for none, the value
-    /// for one, an array for several.
+    /// Compiles `source` (Lua text; binary chunks are refused) under this
+    /// script's name, runs it, and decodes what the chunk returned into `T`,
+    /// straight from the guest's MessagePack (no JSON on the way): nothing
+    /// is `()` or `None`, one value is that value, several are a tuple or a
+    /// `Vec`. Lua tables decode into structs, maps, `Vec`s and tuples;
+    /// integers into any integer type they fit.
+    ///
+    /// ```
+    /// use luabox::{ErrorKind, ScriptConfig, ScriptEngine};
+    ///
+    /// let engine = ScriptEngine::new(Default::default())?;
+    /// let mut script = engine.instantiate("sum.lua", &ScriptConfig::default())?;
+    /// assert_eq!(script.eval::<i64>("return 40 + 2")?, 42);
+    /// assert_eq!(script.eval::<(String, bool)>("return 'a', true")?, ("a".to_string(), true));
+    /// let error = script.eval::<i64>("return 'forty-two'").unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::Conversion);
+    /// assert!(error.to_string().contains("expected i64, got a string"), "{error}");
+    /// # Ok::<(), luabox::ScriptError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ScriptInstance::run`], and [`ScriptError::Conversion`] (the
+    /// instance stays usable) when the result does not fit `T`.
+    pub fn eval<T: DeserializeOwned>(&mut self, source: impl AsRef<[u8]>) -> Result<T> {
+        let bytes = self.run_raw(source)?;
+        self.decode_result(&bytes)
+    }
+
+    /// The chunk's results as MessagePack, as the guest sent them.
+    fn run_raw(&mut self, source: impl AsRef<[u8]>) -> Result<Vec<u8>> {
+        let name = self.name.clone();
+        self.call_sandbox(|sandbox, store| {
+            sandbox
+                .luabox_sandbox_script()
+                .call_run(store, &name, source.as_ref())
+        })?
+        .map_err(|error| self.guest_error(error))
+    }
+
+    /// Compiles `source` (Lua text; binary chunks are refused) under this
+    /// script's name and runs it. Returns the chunk's return values as a
+    /// JSON value: `null` for none, the value for one, an array for several
+    /// (the JSON form; [`ScriptInstance::eval`] decodes into a Rust type).
     ///
     /// # Errors
     /// [`ScriptError::Syntax`], [`ScriptError::Runtime`],
@@ -130,14 +172,7 @@ impl ScriptInstance {
     /// # Errors
     /// As [`ScriptInstance::run`].
     pub fn run_json(&mut self, source: impl AsRef<[u8]>) -> Result<JsonText> {
-        let name = self.name.clone();
-        let bytes = self
-            .call_sandbox(|sandbox, store| {
-                sandbox
-                    .luabox_sandbox_script()
-                    .call_run(store, &name, source.as_ref())
-            })?
-            .map_err(|error| self.guest_error(error))?;
+        let bytes = self.run_raw(source)?;
         self.result(&bytes)
     }
 
@@ -145,7 +180,23 @@ impl ScriptInstance {
     /// the output cap and be well formed.
     fn result(&mut self, bytes: &[u8]) -> Result<JsonText> {
         let max = self.limits.output_bytes;
-        let too_big = |size: usize| ScriptError::ResourceLimitExceeded {
+        if bytes.len() > max {
+            return Err(self.result_too_large(bytes.len()));
+        }
+        match msgpack::to_json(bytes, max) {
+            Ok(text) => Ok(text),
+            Err(ToJsonError::TooLarge { .. }) => match msgpack::check_json(bytes) {
+                Ok(()) => Err(self.result_too_large(max + 1)),
+                Err(error) => Err(self.malformed(error)),
+            },
+            Err(error) => Err(self.malformed(error)),
+        }
+    }
+
+    /// A result of `size` bytes or more, over [`Limits::output_bytes`].
+    fn result_too_large(&self, size: usize) -> ScriptError {
+        let max = self.limits.output_bytes;
+        ScriptError::ResourceLimitExceeded {
             script: self.name.clone(),
             limit: Limit::Output,
             message: format!(
@@ -154,17 +205,6 @@ impl ScriptInstance {
             ),
             line: None,
             traceback: None,
-        };
-        if bytes.len() > max {
-            return Err(too_big(bytes.len()));
-        }
-        match msgpack::to_json(bytes, max) {
-            Ok(text) => Ok(text),
-            Err(ToJsonError::TooLarge { .. }) => match msgpack::check_json(bytes) {
-                Ok(()) => Err(too_big(max + 1)),
-                Err(error) => Err(self.malformed(error)),
-            },
-            Err(error) => Err(self.malformed(error)),
         }
     }
 
@@ -223,28 +263,81 @@ impl ScriptInstance {
         }
     }
 
-    /// Calls the global function `function` (for example `on_update`) with
-    /// `args`. Returns `None` when the script defines no such function, else
-    /// what it returned, encoded as [`ScriptInstance::run`] encodes results.
+    /// Calls the global function `function` with `args` and decodes what it
+    /// returned into `R`, as [`ScriptInstance::eval`] does.
+    ///
+    /// `args` is the argument list: a tuple, array or `Vec` gives one Lua
+    /// argument per element (`("world",)`, `(1, 2)`), `()` gives none, and
+    /// any other value is the one argument. Structs become tables with their
+    /// field names.
+    ///
+    /// ```
+    /// use luabox::{ScriptConfig, ScriptEngine};
+    ///
+    /// let engine = ScriptEngine::new(Default::default())?;
+    /// let mut script = engine.instantiate("greet.lua", &ScriptConfig::default())?;
+    /// script.run("function greet(who, times) return ('hello ' .. who):rep(times or 1, ', ') end")?;
+    /// assert_eq!(script.call::<String>("greet", ("world",))?, "hello world");
+    /// assert_eq!(script.call::<String>("greet", ("you", 2))?, "hello you, hello you");
+    /// # Ok::<(), luabox::ScriptError>(())
+    /// ```
     ///
     /// # Errors
-    /// As [`ScriptInstance::run`].
-    pub fn call(
-        &mut self,
-        function: &str,
-        args: &[serde_json::Value],
-    ) -> Result<Option<serde_json::Value>> {
-        let mut encoded = Vec::new();
-        // A slice of JSON values always encodes.
-        let _ = msgpack::encode(args, &mut encoded);
+    /// As [`ScriptInstance::eval`]; a [`ScriptError::Runtime`] when the
+    /// script has no global function `function`; a
+    /// [`ScriptError::Conversion`] when `args` do not serialise.
+    pub fn call<R: DeserializeOwned>(&mut self, function: &str, args: impl Serialize) -> Result<R> {
+        let arguments = self.argument_list(&args)?;
         let outcome = self.call_sandbox(|sandbox, store| {
             sandbox
                 .luabox_sandbox_script()
-                .call_call(store, function, &encoded)
+                .call_call(store, function, &arguments)
         })?;
         match outcome.map_err(|error| self.guest_error(error))? {
-            None => Ok(None),
-            Some(bytes) => Ok(Some(self.result(&bytes)?.to_value())),
+            None => Err(ScriptError::Runtime {
+                script: self.name.clone(),
+                line: None,
+                message: format!("attempt to call a nil value (global '{function}')"),
+                traceback: None,
+            }),
+            Some(bytes) => self.decode_result(&bytes),
+        }
+    }
+
+    /// `args` as the MessagePack argument list the guest reads (see
+    /// [`ScriptInstance::call`]).
+    fn argument_list(&self, args: &impl Serialize) -> Result<Vec<u8>> {
+        let mut encoded = Vec::new();
+        msgpack::encode(args, &mut encoded).map_err(|message| ScriptError::Conversion {
+            script: self.name.clone(),
+            expected: short_type_name(std::any::type_name_of_val(args)),
+            message: format!("the arguments do not serialise: {message}"),
+        })?;
+        Ok(match encoded.first() {
+            Some(0xc0) => vec![0x90],
+            _ if msgpack::is_array(&encoded) => encoded,
+            _ => [&[0x91][..], &encoded].concat(),
+        })
+    }
+
+    /// A call's result (MessagePack from the guest), at most
+    /// [`Limits::output_bytes`], decoded into `T`.
+    fn decode_result<T: DeserializeOwned>(&mut self, bytes: &[u8]) -> Result<T> {
+        let max = self.limits.output_bytes;
+        if bytes.len() > max {
+            return Err(self.result_too_large(bytes.len()));
+        }
+        match msgpack::decode_checked::<T>(bytes) {
+            Ok(value) => Ok(value),
+            Err(DecodeError::Malformed(error)) => Err(self.malformed(error)),
+            Err(DecodeError::Mismatch { came, reason }) => {
+                let expected = short_type_name(std::any::type_name::<T>());
+                Err(ScriptError::Conversion {
+                    script: self.name.clone(),
+                    message: format!("expected {expected}, got {came}: {reason}"),
+                    expected,
+                })
+            }
         }
     }
 
@@ -275,14 +368,19 @@ impl ScriptInstance {
     }
 
     /// Calls the script's `on_event(name, payload)` (sender nil, as for an
-    /// event from the engine), if it defines one.
+    /// event from the engine), if it defines one. `payload` is any
+    /// serialisable value (a struct becomes a table with its field names).
     ///
     /// # Errors
-    /// As [`ScriptInstance::run`].
-    pub fn event(&mut self, name: &str, payload: &serde_json::Value) -> Result<()> {
+    /// As [`ScriptInstance::run`]; a [`ScriptError::Conversion`] when
+    /// `payload` does not serialise.
+    pub fn event(&mut self, name: &str, payload: impl Serialize) -> Result<()> {
         let mut encoded = Vec::new();
-        // A JSON value always encodes.
-        let _ = msgpack::encode(payload, &mut encoded);
+        msgpack::encode(&payload, &mut encoded).map_err(|message| ScriptError::Conversion {
+            script: self.name.clone(),
+            expected: short_type_name(std::any::type_name_of_val(&payload)),
+            message: format!("the payload does not serialise: {message}"),
+        })?;
         self.event_encoded(name, &encoded, None)
     }
 
@@ -644,4 +742,26 @@ fn from_guest(script: &str, error: bindings::ScriptError) -> ScriptError {
             }
         }
     }
+}
+
+/// A Rust type's name without its module paths: `Vec<String>`, not
+/// `alloc::vec::Vec<alloc::string::String>`.
+fn short_type_name(name: &str) -> String {
+    let mut short = String::with_capacity(name.len());
+    let mut segment = String::new();
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            segment.clear();
+        } else if c.is_alphanumeric() || c == '_' {
+            segment.push(c);
+        } else {
+            short.push_str(&segment);
+            segment.clear();
+            short.push(c);
+        }
+    }
+    short.push_str(&segment);
+    short
 }

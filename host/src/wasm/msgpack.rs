@@ -31,25 +31,38 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Res
         .map_err(|error| error.to_string())
 }
 
+/// What [`walk`] reports of a value as it passes.
+enum Visit {
+    /// A non-negative integer.
+    Integer(u64),
+    /// An empty map (how the guest writes an empty Lua table), its marker
+    /// at this offset.
+    EmptyMap(usize),
+}
+
 /// Walks the value at the start of `bytes` without recursing: checks that
-/// it nests arrays and maps at most `max_depth` deep, and calls `on_integer`
-/// with each non-negative integer in it.
+/// it nests arrays and maps at most `max_depth` deep, and calls `visit` with
+/// each non-negative integer and each empty map in it. Returns where the
+/// value ends.
 ///
 /// rmp-serde counts the depth of arrays and maps it reads as such, but not
 /// of an enum's variant (a map of one entry) or a newtype, so a recursive
 /// enum fed a deep value would recurse until the host's stack overflows:
 /// values are measured with this first.
-fn walk(bytes: &[u8], max_depth: usize, mut on_integer: impl FnMut(u64)) -> Result<(), WalkError> {
+fn walk(bytes: &[u8], max_depth: usize, mut visit: impl FnMut(Visit)) -> Result<usize, WalkError> {
     let ends_early = || WalkError::Malformed("the value ends early".to_string());
-    let mut at = 0usize;
-    let mut take = |count: u64| -> Result<u64, WalkError> {
+    let at = std::cell::Cell::new(0usize);
+    let take = |count: u64| -> Result<u64, WalkError> {
         let count = usize::try_from(count).map_err(|_| ends_early())?;
-        let end = at.checked_add(count).filter(|end| *end <= bytes.len());
+        let end = at
+            .get()
+            .checked_add(count)
+            .filter(|end| *end <= bytes.len());
         let end = end.ok_or_else(ends_early)?;
-        let number = bytes[at..end]
+        let number = bytes[at.get()..end]
             .iter()
             .fold(0u64, |n, byte| n.wrapping_shl(8) | u64::from(*byte));
-        at = end;
+        at.set(end);
         Ok(number)
     };
     // The items still to read in each open array or map, outermost first
@@ -61,14 +74,15 @@ fn walk(bytes: &[u8], max_depth: usize, mut on_integer: impl FnMut(u64)) -> Resu
             continue;
         }
         *left -= 1;
+        let marker_at = at.get();
         let marker = take(1)? as u8;
         let (skip, items) = match marker {
             0x00..=0x7f => {
-                on_integer(u64::from(marker));
+                visit(Visit::Integer(u64::from(marker)));
                 (0, 0)
             }
             0xcc..=0xcf => {
-                on_integer(take(1 << (marker - 0xcc))?);
+                visit(Visit::Integer(take(1 << (marker - 0xcc))?));
                 (0, 0)
             }
             0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0),
@@ -101,6 +115,9 @@ fn walk(bytes: &[u8], max_depth: usize, mut on_integer: impl FnMut(u64)) -> Resu
             }
         };
         take(skip)?;
+        if items == 0 && matches!(marker, 0x80 | 0xde | 0xdf) {
+            visit(Visit::EmptyMap(marker_at));
+        }
         if items > 0 {
             if open.len() > max_depth {
                 return Err(WalkError::TooDeep(max_depth));
@@ -108,7 +125,7 @@ fn walk(bytes: &[u8], max_depth: usize, mut on_integer: impl FnMut(u64)) -> Resu
             open.push(items);
         }
     }
-    Ok(())
+    Ok(at.get())
 }
 
 /// Why [`walk`] stopped.
@@ -133,8 +150,10 @@ impl std::fmt::Display for WalkError {
 /// for which `wanted` holds (false for a malformed value).
 pub(crate) fn any_integer(bytes: &[u8], mut wanted: impl FnMut(u64) -> bool) -> bool {
     let mut found = false;
-    let walked = walk(bytes, MAX_DEPTH, |integer| {
-        found |= !found && wanted(integer)
+    let walked = walk(bytes, MAX_DEPTH, |visit| {
+        if let Visit::Integer(integer) = visit {
+            found |= !found && wanted(integer);
+        }
     });
     walked.is_ok() && found
 }
@@ -143,7 +162,7 @@ pub(crate) fn any_integer(bytes: &[u8], mut wanted: impl FnMut(u64) -> bool) -> 
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     // Too deep is refused; a malformed value is left to serde, whose error
     // names the field (it reads no deeper than the walk did).
-    if let Err(error @ WalkError::TooDeep(_)) = walk(bytes, MAX_DEPTH, |_| {}) {
+    if let Err(error @ WalkError::TooDeep(_)) = walk(bytes, MAX_DEPTH, |_| ()) {
         return Err(error.to_string());
     }
     // The common case, a value that fits, without tracking the path; a
@@ -161,6 +180,117 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
         }
     })?;
     Ok(value)
+}
+
+/// Why a script's value did not decode into a Rust type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// The bytes are not one well-formed value (only a corrupted guest sends
+    /// these).
+    Malformed(String),
+    /// A well-formed value that does not fit the type: what came (in Lua's
+    /// words) and serde's reason, naming the field.
+    Mismatch {
+        /// What the value is, e.g. `a string` or `a table of 3 entries`.
+        came: String,
+        /// Why it does not fit.
+        reason: String,
+    },
+}
+
+/// Decodes `T` from `bytes`, one well-formed value from a guest (checked
+/// first, bounded in depth), telling a malformed value from one that does
+/// not fit.
+///
+/// An empty Lua table is an empty map on the wire: when the value does not
+/// fit as sent and holds empty maps, it is tried once more with every empty
+/// map read as an empty array, so `{}` fills a `Vec` as well as a map or a
+/// struct (a value that needs both at once does not decode).
+pub(crate) fn decode_checked<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let mut empty_maps = Vec::new();
+    let walked = walk(bytes, MAX_DEPTH, |visit| {
+        if let Visit::EmptyMap(at) = visit {
+            empty_maps.push(at);
+        }
+    });
+    match walked {
+        Err(error) => return Err(DecodeError::Malformed(error.to_string())),
+        Ok(end) if end != bytes.len() => {
+            return Err(DecodeError::Malformed(format!(
+                "{} bytes after the value",
+                bytes.len() - end
+            )));
+        }
+        Ok(_) => {}
+    }
+    let mut reason = match decode(bytes) {
+        Ok(value) => return Ok(value),
+        Err(reason) => reason,
+    };
+    if !empty_maps.is_empty() {
+        let mut arrays = bytes.to_vec();
+        for at in empty_maps {
+            // Each empty map's marker as the array marker of its width
+            // (fixmap, map16, map32), its zero length unchanged.
+            arrays[at] = match arrays[at] {
+                0x80 => 0x90,
+                0xde => 0xdc,
+                _ => 0xdd,
+            };
+        }
+        // Failing again, it says what else does not fit.
+        match decode(&arrays) {
+            Ok(value) => return Ok(value),
+            Err(other) => reason = other,
+        }
+    }
+    Err(DecodeError::Mismatch {
+        came: describe(bytes),
+        reason,
+    })
+}
+
+/// What the value at the start of `bytes` is, in Lua's words.
+pub(crate) fn describe(bytes: &[u8]) -> String {
+    let count = |width: usize| {
+        bytes
+            .get(1..1 + width)
+            .map(|count| {
+                count
+                    .iter()
+                    .fold(0u64, |n, byte| (n << 8) | u64::from(*byte))
+            })
+            .unwrap_or(0)
+    };
+    let table = |entries: u64, array: bool| {
+        let what = if array { "items" } else { "keys" };
+        match entries {
+            0 => "an empty table".to_string(),
+            1 => format!("a table of 1 {}", &what[..what.len() - 1]),
+            n => format!("a table of {n} {what}"),
+        }
+    };
+    match bytes.first().copied() {
+        None => "nothing".into(),
+        Some(0xc0) => "nil".into(),
+        Some(0xc2 | 0xc3) => "a boolean".into(),
+        Some(0x00..=0x7f | 0xcc..=0xcf | 0xd0..=0xd3 | 0xe0..=0xff) => "an integer".into(),
+        Some(0xca | 0xcb) => "a number (float)".into(),
+        Some(0xa0..=0xbf | 0xd9..=0xdb | 0xc4..=0xc6) => "a string".into(),
+        Some(marker @ 0x90..=0x9f) => table(u64::from(marker & 0x0f), true),
+        Some(0xdc) => table(count(2), true),
+        Some(0xdd) => table(count(4), true),
+        Some(marker @ 0x80..=0x8f) => table(u64::from(marker & 0x0f), false),
+        Some(0xde) => table(count(2), false),
+        Some(0xdf) => table(count(4), false),
+        Some(_) => "an extension value".into(),
+    }
+}
+
+/// Whether `bytes` (one encoded value) is an array: an argument list as it
+/// stands.
+pub(crate) fn is_array(bytes: &[u8]) -> bool {
+    matches!(bytes.first(), Some(0x90..=0x9f | 0xdc | 0xdd))
 }
 
 /// Why MessagePack did not become JSON text.
@@ -307,7 +437,13 @@ mod tests {
         )
         .unwrap();
         let mut integers = Vec::new();
-        walk(&value, 64, |integer| integers.push(integer)).unwrap();
+        let end = walk(&value, 64, |visit| {
+            if let Visit::Integer(integer) = visit {
+                integers.push(integer);
+            }
+        })
+        .unwrap();
+        assert_eq!(end, value.len());
         assert_eq!(integers, [1, 300, 70000, u64::MAX]);
         assert_eq!(walk(&value, 3, |_| {}), Err(WalkError::TooDeep(3)));
         for cut in 0..value.len() {
@@ -315,6 +451,56 @@ mod tests {
         }
         assert!(any_integer(&value, |integer| integer == 70000));
         assert!(!any_integer(&value, |integer| integer == 2));
+    }
+
+    #[test]
+    fn an_empty_table_decodes_as_an_empty_sequence_or_map_and_a_mismatch_says_what_came() {
+        // What the guest sends for `{tags = {}, name = "a"}`: maps of
+        // 32-bit length, an empty one for the empty table.
+        let value = [
+            &[0xdf, 0, 0, 0, 2, 0xa4][..],
+            b"tags",
+            &[0xdf, 0, 0, 0, 0, 0xa4],
+            b"name",
+            &[0xa1],
+            b"a",
+        ]
+        .concat();
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Tagged {
+            tags: Vec<String>,
+            name: String,
+        }
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Mapped {
+            tags: std::collections::BTreeMap<String, u8>,
+        }
+        assert_eq!(
+            decode_checked::<Tagged>(&value),
+            Ok(Tagged {
+                tags: vec![],
+                name: "a".into()
+            })
+        );
+        assert_eq!(
+            decode_checked::<Mapped>(&value).map(|mapped| mapped.tags.len()),
+            Ok(0)
+        );
+        match decode_checked::<Vec<u8>>(&value) {
+            Err(DecodeError::Mismatch { came, .. }) => assert_eq!(came, "a table of 2 keys"),
+            other => panic!("{other:?}"),
+        }
+        // Trailing bytes, or a cut value, are malformed, not a mismatch.
+        let mut longer = value.clone();
+        longer.push(0xc0);
+        assert!(matches!(
+            decode_checked::<Tagged>(&longer),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_checked::<Tagged>(&value[..value.len() - 1]),
+            Err(DecodeError::Malformed(_))
+        ));
     }
 
     #[test]

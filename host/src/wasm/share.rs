@@ -89,7 +89,7 @@ mod tests {
         assert_eq!(share.next_call().fuel, 0);
 
         // Time too: a share whose time has passed leaves none.
-        let quick = Limits::default().max_execution_time_ms(0);
+        let quick = Limits::default().with_timeout(std::time::Duration::from_millis(0));
         let share = TickShare::new(&quick);
         assert_eq!(share.next_call().timeout, Duration::ZERO);
         assert_eq!(share.spent(), Some(Limit::Timeout));
