@@ -603,7 +603,8 @@ pub fn lua_api_calls(engine: &crate::ScriptEngine, calls: &[ApiCall]) {
             for _ in 0..3 {
                 ScriptRunner::tick(&mut world, 0.1);
             }
-            let errors = world.resource::<ScriptManager>().errors(id);
+            let manager = world.resource::<ScriptManager>();
+            let errors = manager.errors(id).unwrap_or(&[]);
             if let Some(error) = errors.iter().find(|error| broke(error)) {
                 panic!("an API call broke the sandbox: {error:?}");
             }

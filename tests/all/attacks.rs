@@ -300,7 +300,7 @@ fn every_ecs_attack_is_contained_and_leaves_the_world_unchanged() {
         ScriptRunner::tick(&mut world, 1.0 / 60.0);
         let after = snapshot(&mut world);
         let manager = world.resource::<ScriptManager>();
-        let error = manager.errors(id).first();
+        let error = manager.errors(id).expect("a loaded script").first();
         let got = error.map_or("ok", |error| error.kind().as_str());
         failures.extend(attack.check(name, got, error));
         if before != after {
@@ -357,7 +357,10 @@ fn every_api_function_takes_any_arguments_in_every_context() {
     for _ in 0..3 {
         ScriptRunner::tick(&mut world, 0.1);
     }
-    let errors = world.resource::<ScriptManager>().errors(id);
+    let errors = world
+        .resource::<ScriptManager>()
+        .errors(id)
+        .expect("a loaded script");
     assert!(errors.is_empty(), "{errors:?}");
     let done = world
         .get::<Report>(own)

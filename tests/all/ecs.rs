@@ -67,6 +67,7 @@ fn manager(world: &World) -> &ScriptManager {
 fn last_error(world: &World, id: ScriptId) -> String {
     manager(world)
         .errors(id)
+        .expect("a loaded script")
         .last()
         .map(|e| e.to_string())
         .unwrap_or_default()
@@ -101,7 +102,7 @@ fn movement_over_ticks() {
         Some(&Position { x: 2.0, y: 4.0 })
     );
     assert_eq!(manager(&world).status(id), Some(&ScriptStatus::Active));
-    assert!(manager(&world).fuel_used(id) > 0);
+    assert!(manager(&world).fuel_used(id).expect("a loaded script") > 0);
 }
 
 #[test]
@@ -218,7 +219,7 @@ fn denied(body: &str, permissions: Permissions) -> String {
         Some(&Position { x: 1.0, y: 1.0 })
     );
     assert_eq!(
-        manager(&world).violations(id),
+        manager(&world).violations(id).expect("a loaded script"),
         1,
         "{}",
         last_error(&world, id)
@@ -303,7 +304,10 @@ fn a_script_is_disabled_after_too_many_violations_and_can_be_re_enabled() {
         manager(&world).status(id),
         Some(ScriptStatus::Disabled { .. })
     ));
-    world.resource_mut::<ScriptManager>().enable(id);
+    world
+        .resource_mut::<ScriptManager>()
+        .enable(id)
+        .expect("a loaded script");
     ScriptRunner::tick(&mut world, 0.0);
     assert_ne!(world.get::<Counter>(target), Some(&frozen));
 }
@@ -334,17 +338,25 @@ fn rollback_case(bomb: &str, limits: Limits, expected_kind: &str) {
     assert_eq!(world.get::<Position>(a), Some(&Position { x: 0.0, y: 0.0 }));
     assert_eq!(world.get::<Position>(b), Some(&Position { x: 7.0, y: 7.0 }));
     assert_eq!(positions(&mut world), entities_before);
-    let errors = manager(&world).errors(bad);
+    let errors = manager(&world).errors(bad).expect("a loaded script");
     assert_eq!(
         errors.last().map(|error| error.kind().as_str()),
         Some(expected_kind),
         "{errors:?}"
     );
-    assert!(manager(&world).errors(good).is_empty());
+    assert!(
+        manager(&world)
+            .errors(good)
+            .expect("a loaded script")
+            .is_empty()
+    );
     // The next tick runs normally (the trapped script gets a fresh instance).
     ScriptRunner::tick(&mut world, 0.0);
     assert_eq!(world.get::<Position>(a), Some(&Position { x: 0.0, y: 0.0 }));
-    assert_eq!(manager(&world).errors(bad).len(), 2);
+    assert_eq!(
+        manager(&world).errors(bad).expect("a loaded script").len(),
+        2
+    );
 }
 
 #[test]
@@ -511,13 +523,13 @@ fn console_keeps_per_script_quotas_and_counts_drops() {
     let console = world.resource::<ScriptConsole>();
     let chatty_lines: Vec<_> = console
         .messages()
-        .filter(|m| m.entity == Some(chatty.to_bits()))
+        .filter(|m| m.entity == Some(chatty))
         .collect();
     assert_eq!(chatty_lines.len(), 10);
     assert_eq!(console.dropped(), 20);
     let warning = console
         .messages()
-        .find(|m| m.entity == Some(quiet.to_bits()))
+        .find(|m| m.entity == Some(quiet))
         .unwrap();
     assert_eq!(
         (warning.level, warning.text.as_str(), warning.tick),
@@ -583,7 +595,10 @@ fn scripts_see_their_own_pending_writes_but_not_each_others_globals() {
     ScriptRunner::tick(&mut world, 0.0);
     assert!(last_error(&world, writer_id).contains("give up"));
     assert!(
-        manager(&world).errors(reader_id).is_empty(),
+        manager(&world)
+            .errors(reader_id)
+            .expect("a loaded script")
+            .is_empty(),
         "{}",
         last_error(&world, reader_id)
     );
@@ -671,7 +686,10 @@ fn forged_entities_never_reach_resources() {
     assert!(world.get_resource::<ComponentRegistry>().is_some());
     ScriptRunner::tick(&mut world, 0.0);
     assert!(
-        manager(&world).errors(id).is_empty(),
+        manager(&world)
+            .errors(id)
+            .expect("a loaded script")
+            .is_empty(),
         "{}",
         last_error(&world, id)
     );
@@ -684,7 +702,7 @@ fn an_uncaught_refusal_ends_the_call_as_permission_denied() {
     let source = "function on_update()\n  ecs.insert(entity, 'Position', {x = 2, y = 2})\nend";
     let id = attach(&mut world, target, source, Permissions::default());
     ScriptRunner::tick(&mut world, 0.0);
-    let errors = manager(&world).errors(id);
+    let errors = manager(&world).errors(id).expect("a loaded script");
     let Some(error @ ScriptError::PermissionDenied { message, .. }) = errors.last() else {
         panic!("{errors:?}");
     };
@@ -727,7 +745,7 @@ fn an_ecs_error_names_the_line_and_the_function() {
         printed[1], "script.lua:3: ecs.has: no component named `Nope` is registered",
         "{printed:?}"
     );
-    let errors = manager(&world).errors(id);
+    let errors = manager(&world).errors(id).expect("a loaded script");
     let Some(error @ ScriptError::Runtime { message, .. }) = errors.last() else {
         panic!("{errors:?}");
     };

@@ -69,7 +69,10 @@ fn report(world: &World, entity: Entity) -> serde_json::Value {
 }
 
 fn last_error(world: &World, id: ScriptId) -> (ErrorKind, String) {
-    let errors = world.resource::<ScriptManager>().errors(id);
+    let errors = world
+        .resource::<ScriptManager>()
+        .errors(id)
+        .expect("a loaded script");
     let error = errors.last().expect("the script failed");
     (error.kind(), error.to_string())
 }
@@ -387,7 +390,10 @@ fn a_scripts_event_calls_share_one_calls_fuel_a_tick() {
         .unwrap();
         ScriptRunner::tick(&mut world, 0.1);
         ScriptRunner::tick(&mut world, 0.1);
-        let fuel = world.resource::<ScriptManager>().fuel_used(id);
+        let fuel = world
+            .resource::<ScriptManager>()
+            .fuel_used(id)
+            .expect("a loaded script");
         (world, entity, id, fuel)
     };
     let (world, entity, id, fuel) = run(luabox::Limits::default());
@@ -396,7 +402,13 @@ fn a_scripts_event_calls_share_one_calls_fuel_a_tick() {
         5,
         "with the default fuel all five arrive"
     );
-    assert!(world.resource::<ScriptManager>().errors(id).is_empty());
+    assert!(
+        world
+            .resource::<ScriptManager>()
+            .errors(id)
+            .expect("a loaded script")
+            .is_empty()
+    );
     let per_event = fuel / 5;
 
     // A budget of two and a half events: two are handled, the third runs
@@ -601,7 +613,10 @@ fn a_payload_that_exhausts_the_receivers_memory_is_a_lua_error_not_the_end_of_it
     for _ in 0..4 {
         ScriptRunner::tick(&mut world, 0.1);
     }
-    let errors = world.resource::<ScriptManager>().errors(id);
+    let errors = world
+        .resource::<ScriptManager>()
+        .errors(id)
+        .expect("a loaded script");
     assert!(!errors.is_empty(), "the payload was decoded");
     for error in errors {
         assert_eq!(error.kind(), ErrorKind::Memory, "{error}");

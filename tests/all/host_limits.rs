@@ -93,6 +93,7 @@ fn errors(world: &World, id: ScriptId) -> Vec<String> {
     world
         .resource::<ScriptManager>()
         .errors(id)
+        .expect("a loaded script")
         .iter()
         .map(ToString::to_string)
         .collect()
@@ -124,9 +125,12 @@ fn the_error_history_keeps_the_last_errors_each_cut_short() {
         ScriptRunner::tick(&mut world, 0.1);
     }
     let manager = world.resource::<ScriptManager>();
-    let kept = manager.errors(id);
+    let kept = manager.errors(id).expect("a loaded script");
     assert_eq!(kept.len(), MAX_KEPT_ERRORS);
-    assert_eq!(manager.errors_dropped(id), 20 - MAX_KEPT_ERRORS as u64);
+    assert_eq!(
+        manager.errors_dropped(id).expect("a loaded script"),
+        20 - MAX_KEPT_ERRORS as u64
+    );
     // The newest are kept, oldest first.
     assert!(
         kept[0].message().starts_with("13eee"),
@@ -166,7 +170,13 @@ fn a_script_that_fails_once_keeps_its_whole_error() {
         ScriptRunner::tick(&mut world, 0.1);
     }
     assert_eq!(errors(&world, id), ["runtime error: host.lua:1: only once"]);
-    assert_eq!(world.resource::<ScriptManager>().errors_dropped(id), 0);
+    assert_eq!(
+        world
+            .resource::<ScriptManager>()
+            .errors_dropped(id)
+            .expect("a loaded script"),
+        0
+    );
 }
 
 #[test]
@@ -315,7 +325,10 @@ fn host_work_is_charged_to_the_scripts_fuel() {
     let id = attach_reader(&mut world, own, QUERY_LOOP, limits);
     let started = Instant::now();
     ScriptRunner::tick(&mut world, 0.1);
-    let error = &world.resource::<ScriptManager>().errors(id)[0];
+    let error = &world
+        .resource::<ScriptManager>()
+        .errors(id)
+        .expect("a loaded script")[0];
     assert!(
         matches!(
             error,
@@ -332,7 +345,13 @@ fn host_work_is_charged_to_the_scripts_fuel() {
         started.elapsed()
     );
     // One query of 50,000 entities costs at least 50,000 * 300 units.
-    assert!(world.resource::<ScriptManager>().fuel_used(id) >= 200_000_000);
+    assert!(
+        world
+            .resource::<ScriptManager>()
+            .fuel_used(id)
+            .expect("a loaded script")
+            >= 200_000_000
+    );
 }
 
 #[test]
@@ -344,7 +363,10 @@ fn a_host_call_over_a_large_world_ends_with_the_timeout_when_fuel_is_off() {
     let started = Instant::now();
     ScriptRunner::tick(&mut world, 0.1);
     let elapsed = started.elapsed();
-    let error = &world.resource::<ScriptManager>().errors(id)[0];
+    let error = &world
+        .resource::<ScriptManager>()
+        .errors(id)
+        .expect("a loaded script")[0];
     assert!(
         matches!(
             error,
@@ -574,10 +596,16 @@ fn a_disabled_script_is_never_restarted_and_never_charged() {
         manager.status(id),
         Some(luabox::ecs::ScriptStatus::Disabled { .. })
     ));
-    assert!(manager.fuel_used(id) >= 10_000_000);
+    assert!(manager.fuel_used(id).expect("a loaded script") >= 10_000_000);
     for _ in 0..3 {
         ScriptRunner::tick(&mut world, 0.1);
-        assert_eq!(world.resource::<ScriptManager>().fuel_used(id), 0);
+        assert_eq!(
+            world
+                .resource::<ScriptManager>()
+                .fuel_used(id)
+                .expect("a loaded script"),
+            0
+        );
     }
     // Loaded once: the trapped sandbox was not replaced while disabled.
     let loads = console_text(&world)
@@ -586,7 +614,10 @@ fn a_disabled_script_is_never_restarted_and_never_charged() {
         .count();
     assert_eq!(loads, 1);
     // Enabled again, it restarts and runs.
-    world.resource_mut::<ScriptManager>().enable(id);
+    world
+        .resource_mut::<ScriptManager>()
+        .enable(id)
+        .expect("a loaded script");
     ScriptRunner::tick(&mut world, 0.1);
     let loads = console_text(&world)
         .iter()
@@ -607,7 +638,10 @@ fn a_scene_report_counts_only_fuel_really_used() {
         scene.run(engine().clone(), &ScriptConfig::default(), ticks, 0.1)
     };
     let ten = run_for(10);
-    assert_eq!(ten.scripts.as_ref().expect("scripts")[0].status, "disabled");
+    assert_eq!(
+        ten.scripts.as_ref().expect("scripts")[0].status,
+        luabox::scene::ReportStatus::Disabled
+    );
     // Ten ticks cost what the two it ran cost.
     assert_eq!(ten.fuel_used, run_for(2).fuel_used);
 }

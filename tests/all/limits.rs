@@ -44,7 +44,7 @@ fn host_runs_another_script_after_a_fuel_trap() {
 fn a_trapped_instance_is_never_called_again() {
     let mut outcome = run_with(small_fuel(), "while true do end");
     outcome.assert_limit(Limit::Fuel);
-    assert_eq!(outcome.instance.terminated(), Some("fuel"));
+    assert_eq!(outcome.instance.terminated(), Some(luabox::ErrorKind::Fuel));
     let again = outcome.instance.run("return 1").unwrap_err();
     assert!(matches!(again, ScriptError::Terminated { .. }), "{again:?}");
 }

@@ -27,7 +27,11 @@ fn an_inline_scene_runs_and_reports_world_scripts_and_output() {
     )
     .expect("scene");
     let report = scene.run(engine(), &ScriptConfig::default(), 3, 0.1);
-    assert_eq!(report.status, "error", "b may not write N");
+    assert_eq!(
+        report.status,
+        luabox::scene::ReportStatus::Error,
+        "b may not write N"
+    );
     assert_eq!(report.output, ["n=1", "n=2", "n=4"]);
     let world = report.world.expect("world");
     assert_eq!(world.entities[0].components["N"].as_str(), "8");
@@ -35,11 +39,11 @@ fn an_inline_scene_runs_and_reports_world_scripts_and_output() {
     let scripts = report.scripts.expect("scripts");
     assert_eq!(
         (scripts[0].name.as_str(), scripts[0].status),
-        ("a.lua", "ok")
+        ("a.lua", luabox::scene::ReportStatus::Ok)
     );
     assert_eq!(scripts[1].errors[0].kind, luabox::ErrorKind::Permission);
     // Three refusals disable b; the report says why.
-    assert_eq!(scripts[1].status, "disabled");
+    assert_eq!(scripts[1].status, luabox::scene::ReportStatus::Disabled);
     assert_eq!(
         scripts[1].disabled.as_deref(),
         Some("3 permission violations (the limit is 3)")
@@ -67,8 +71,24 @@ fn bad_scenes_are_refused_naming_where() {
         (r#"{"entities": []} trailing"#, "trailing"),
         (r#"{"entities": [{"colour": 1}]}"#, "unknown field `colour`"),
     ] {
-        let error = Scene::parse(text).expect_err(text);
+        let error = Scene::parse(text).expect_err(text).to_string();
         assert!(error.contains(expected), "{text}: {error}");
+    }
+    // Which line: a scene file's error names the file, the path and the line.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.json");
+    std::fs::write(
+        &path,
+        "{\"entities\": [\n  {\"name\": \"a\"},\n  {\"components\": []}\n]}",
+    )
+    .unwrap();
+    match Scene::load(&path).expect_err("broken") {
+        luabox::scene::SceneError::Invalid { file, at, line, .. } => {
+            assert_eq!(file.as_deref(), Some(path.as_path()));
+            assert_eq!(at, "entities[1].components");
+            assert_eq!(line, Some(3));
+        }
+        other => panic!("{other:?}"),
     }
 }
 
@@ -116,7 +136,12 @@ fn the_reports_world_bound_counts_every_entity_empty_ones_too() {
     )
     .expect("scene");
     let report = scene.run(engine(), &ScriptConfig::default(), 3, 0.1);
-    assert_eq!(report.status, "ok", "{:?}", report.scripts);
+    assert_eq!(
+        report.status,
+        luabox::scene::ReportStatus::Ok,
+        "{:?}",
+        report.scripts
+    );
     let world = report.world.expect("world");
     let listed = world.entities.len() as u64;
     assert_eq!(

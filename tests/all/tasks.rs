@@ -57,7 +57,10 @@ fn report(world: &World, entity: Entity) -> serde_json::Value {
 }
 
 fn errors(world: &World, id: ScriptId) -> &[ScriptError] {
-    world.resource::<ScriptManager>().errors(id)
+    world
+        .resource::<ScriptManager>()
+        .errors(id)
+        .expect("a loaded script")
 }
 
 /// Ticks `n` times with `dt` and returns the counter after each tick.
@@ -461,7 +464,12 @@ fn the_same_ticks_give_the_same_world_and_fuel() {
         let mut fuel = Vec::new();
         for _ in 0..15 {
             ScriptRunner::tick(&mut world, 0.1);
-            fuel.push(world.resource::<ScriptManager>().fuel_used(id));
+            fuel.push(
+                world
+                    .resource::<ScriptManager>()
+                    .fuel_used(id)
+                    .expect("a loaded script"),
+            );
         }
         (counter(&world, entity), fuel)
     };
@@ -487,7 +495,11 @@ fn a_scripts_tasks_share_one_calls_fuel_a_tick() {
     "#;
     let (probe, probe_id) = scripted(&mut world, source);
     counters(&mut world, probe, 2, 0.1);
-    let per_task = world.resource::<ScriptManager>().fuel_used(probe_id) / 5;
+    let per_task = world
+        .resource::<ScriptManager>()
+        .fuel_used(probe_id)
+        .expect("a loaded script")
+        / 5;
     assert_eq!(
         counter(&world, probe),
         5,
@@ -502,7 +514,10 @@ fn a_scripts_tasks_share_one_calls_fuel_a_tick() {
     let limits = Limits::default().with_fuel(budget);
     let (entity, id) = scripted_with(&mut world, source, limits);
     assert_eq!(counters(&mut world, entity, 2, 0.1), [0, 2]);
-    let used = world.resource::<ScriptManager>().fuel_used(id);
+    let used = world
+        .resource::<ScriptManager>()
+        .fuel_used(id)
+        .expect("a loaded script");
     assert!(
         used <= budget,
         "the tick's task calls used {used} of {budget}"

@@ -135,12 +135,12 @@ fn error_history(engine: &ScriptEngine) {
     println!(
         "error history: 60 ticks of an 8 MiB error: host grew {growth} bytes over the last 50; \
          {} errors kept, {} dropped",
-        manager.errors(id).len(),
-        manager.errors_dropped(id)
+        manager.errors(id).expect("a loaded script").len(),
+        manager.errors_dropped(id).expect("a loaded script")
     );
     assert!(growth < MIB, "the host grew {growth} bytes");
     assert_eq!(
-        manager.errors_dropped(id),
+        manager.errors_dropped(id).expect("a loaded script"),
         60 - luabox::ecs::MAX_KEPT_ERRORS as u64
     );
 }
@@ -203,7 +203,11 @@ fn buffered_writes(engine: &ScriptEngine) {
     let base = start_peak();
     ScriptRunner::tick(&mut world, 0.1);
     let peak = peak_since(base);
-    let error = world.resource::<ScriptManager>().errors(id)[0].to_string();
+    let error = world
+        .resource::<ScriptManager>()
+        .errors(id)
+        .expect("a loaded script")[0]
+        .to_string();
     println!("1000 writes of 1 MiB: {error:.80}; host peak +{peak} bytes");
     assert!(error.contains("too many writes"), "{error}");
     let cap = Limits::default().write_bytes;
@@ -243,7 +247,13 @@ fn long_name_list(engine: &ScriptEngine) {
     ScriptRunner::tick(&mut world, 0.1);
     let peak = peak_since(base);
     println!("query of 40,000 names: host peak +{peak} bytes");
-    assert!(!world.resource::<ScriptManager>().errors(id).is_empty());
+    assert!(
+        !world
+            .resource::<ScriptManager>()
+            .errors(id)
+            .expect("a loaded script")
+            .is_empty()
+    );
     assert!(peak < 4 * MIB, "host peak +{peak}");
 }
 
@@ -273,6 +283,7 @@ fn each_repeated_big_name(engine: &ScriptEngine) {
     let errors: Vec<String> = world
         .resource::<ScriptManager>()
         .errors(id)
+        .expect("a loaded script")
         .iter()
         .map(ToString::to_string)
         .collect();
@@ -295,7 +306,11 @@ fn escaped_schemaless_write(engine: &ScriptEngine) {
     let base = start_peak();
     ScriptRunner::tick(&mut world, 0.1);
     let peak = peak_since(base);
-    let error = world.resource::<ScriptManager>().errors(id)[0].to_string();
+    let error = world
+        .resource::<ScriptManager>()
+        .errors(id)
+        .expect("a loaded script")[0]
+        .to_string();
     println!("8 MiB of \\1 into a JSON component: {error:.80}; host peak +{peak} bytes");
     assert!(error.contains("too many writes"), "{error}");
     let cap = Limits::default().write_bytes;

@@ -1,6 +1,8 @@
 //! The world's console: what every script in a world printed, a bounded
 //! bevy resource ([`ScriptConsole`]).
 
+use bevy_ecs::entity::Entity;
+
 use crate::sandbox::console::{ConsoleLevel, ConsoleMessage};
 
 /// One console message in the world's [`ScriptConsole`].
@@ -8,8 +10,10 @@ use crate::sandbox::console::{ConsoleLevel, ConsoleMessage};
 pub struct LogEntry {
     /// The script's name.
     pub script: String,
-    /// The entity the script is attached to (`Entity::to_bits`), if any.
-    pub entity: Option<u64>,
+    /// The entity the script is attached to, if any (in JSON, its
+    /// `Entity::to_bits`).
+    #[serde(serialize_with = "crate::ecs::entity_bits::serialize_option")]
+    pub entity: Option<Entity>,
     /// The message's level.
     pub level: ConsoleLevel,
     /// The text.
@@ -59,7 +63,7 @@ pub struct ScriptConsole {
     messages: std::collections::VecDeque<LogEntry>,
     /// What each script holds (name and entity: two instances of one script
     /// file are two scripts).
-    held: std::collections::HashMap<(String, Option<u64>), Held>,
+    held: std::collections::HashMap<(String, Option<Entity>), Held>,
     capacity: usize,
     per_script: usize,
     max_bytes: usize,
@@ -159,7 +163,7 @@ impl ScriptConsole {
     pub fn push_messages(
         &mut self,
         script: &str,
-        entity: Option<u64>,
+        entity: Option<Entity>,
         messages: impl IntoIterator<Item = ConsoleMessage>,
         tick: u64,
     ) {

@@ -131,6 +131,13 @@ impl ManagedScript {
         self.fuel_exact = true;
     }
 
+    /// The entity the script is attached to, if any.
+    pub(crate) fn entity(&self) -> Option<bevy_ecs::entity::Entity> {
+        self.instance
+            .entity()
+            .and_then(bevy_ecs::entity::Entity::try_from_bits)
+    }
+
     pub(crate) fn is_disabled(&self) -> bool {
         matches!(self.status, ScriptStatus::Disabled { .. })
     }
@@ -300,20 +307,26 @@ impl ScriptManager {
     }
 
     /// Stops running a script until [`ScriptManager::enable`].
-    pub fn disable(&mut self, id: ScriptId, reason: &str) {
-        if let Some(script) = self.scripts.get_mut(&id) {
-            script.status = ScriptStatus::Disabled {
-                reason: reason.to_string(),
-            };
-        }
+    ///
+    /// # Errors
+    /// [`ScriptError::NotFound`] for an id not loaded.
+    pub fn disable(&mut self, id: ScriptId, reason: &str) -> Result<()> {
+        let script = self.scripts.get_mut(&id).ok_or_else(|| not_found(id))?;
+        script.status = ScriptStatus::Disabled {
+            reason: reason.to_string(),
+        };
+        Ok(())
     }
 
     /// Runs a disabled script again and forgets its violations.
-    pub fn enable(&mut self, id: ScriptId) {
-        if let Some(script) = self.scripts.get_mut(&id) {
-            script.status = ScriptStatus::Active;
-            script.violations = 0;
-        }
+    ///
+    /// # Errors
+    /// [`ScriptError::NotFound`] for an id not loaded.
+    pub fn enable(&mut self, id: ScriptId) -> Result<()> {
+        let script = self.scripts.get_mut(&id).ok_or_else(|| not_found(id))?;
+        script.status = ScriptStatus::Active;
+        script.violations = 0;
+        Ok(())
     }
 
     /// The script's current source.
@@ -333,51 +346,47 @@ impl ScriptManager {
 
     /// The last errors the script's calls ended in (at most
     /// [`MAX_KEPT_ERRORS`]), oldest first.
-    pub fn errors(&self, id: ScriptId) -> &[ScriptError] {
-        self.scripts
-            .get(&id)
-            .map_or(&[], |script| script.errors.as_slice())
+    pub fn errors(&self, id: ScriptId) -> Option<&[ScriptError]> {
+        self.scripts.get(&id).map(|script| script.errors.as_slice())
     }
 
     /// How many of the script's errors are no longer kept (older than the
     /// last [`MAX_KEPT_ERRORS`]).
-    pub fn errors_dropped(&self, id: ScriptId) -> u64 {
-        self.scripts
-            .get(&id)
-            .map_or(0, |script| script.errors_dropped)
+    pub fn errors_dropped(&self, id: ScriptId) -> Option<u64> {
+        self.scripts.get(&id).map(|script| script.errors_dropped)
     }
 
     /// Fuel the script used in its calls of the last tick (0 when it did not
     /// run, e.g. while disabled).
-    pub fn fuel_used(&self, id: ScriptId) -> u64 {
-        self.scripts.get(&id).map_or(0, |script| script.fuel_used)
+    pub fn fuel_used(&self, id: ScriptId) -> Option<u64> {
+        self.scripts.get(&id).map(|script| script.fuel_used)
     }
 
     /// Whether [`ScriptManager::fuel_used`] counts all the fuel of the last
     /// tick: not when a call was stopped by its timeout (then it is a lower
     /// bound; see [`ScriptInstance::fuel_used_exact`]).
-    pub fn fuel_used_exact(&self, id: ScriptId) -> bool {
-        self.scripts.get(&id).is_none_or(|script| script.fuel_exact)
+    pub fn fuel_used_exact(&self, id: ScriptId) -> Option<bool> {
+        self.scripts.get(&id).map(|script| script.fuel_exact)
     }
 
     /// The largest the script's sandbox memory has been, in bytes.
-    pub fn memory_peak_bytes(&self, id: ScriptId) -> usize {
+    pub fn memory_peak_bytes(&self, id: ScriptId) -> Option<usize> {
         self.scripts
             .get(&id)
-            .map_or(0, |script| script.instance.memory_peak_bytes())
+            .map(|script| script.instance.memory_peak_bytes())
     }
 
     /// Permission violations counted since the script was (re-)enabled.
-    pub fn violations(&self, id: ScriptId) -> u32 {
-        self.scripts.get(&id).map_or(0, |script| script.violations)
+    pub fn violations(&self, id: ScriptId) -> Option<u32> {
+        self.scripts.get(&id).map(|script| script.violations)
     }
 
     /// How many of the script's tasks wait for a later tick (as its
-    /// sandbox reports it; 0 for an unknown script).
-    pub fn tasks_waiting(&self, id: ScriptId) -> u32 {
+    /// sandbox reports it).
+    pub fn tasks_waiting(&self, id: ScriptId) -> Option<u32> {
         self.scripts
             .get(&id)
-            .map_or(0, |script| script.instance.tasks_waiting())
+            .map(|script| script.instance.tasks_waiting())
     }
 
     /// The loaded scripts' ids, in run order.

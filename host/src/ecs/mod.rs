@@ -20,6 +20,7 @@
 //! world, as a transaction), `call_error` (the refusals a script sees).
 
 pub(crate) mod call_error;
+pub(crate) mod entity_bits;
 pub(crate) mod events;
 pub(crate) mod host_calls;
 pub(crate) mod log;
@@ -43,8 +44,8 @@ pub use crate::ecs::manager::{
 };
 pub use crate::ecs::permissions::Permissions;
 #[cfg(feature = "bevy")]
-pub use crate::ecs::plugin::LuaboxPlugin;
-pub use crate::ecs::registry::{ComponentRegistry, JsonComponents};
+pub use crate::ecs::plugin::{LuaboxPlugin, ScriptSystems};
+pub use crate::ecs::registry::{ComponentError, ComponentRegistry, JsonComponents};
 pub use crate::ecs::runner::{
     Script, ScriptClock, ScriptDelta, ScriptEvents, ScriptRunner, run_scripts,
 };

@@ -1,6 +1,7 @@
 //! luabox in a bevy `App` (feature `bevy`).
 
 use bevy_app::{App, Plugin, Update};
+use bevy_ecs::schedule::IntoScheduleConfigs;
 use bevy_ecs::world::World;
 use bevy_time::Time;
 
@@ -13,9 +14,12 @@ use crate::sandbox::engine::ScriptEngine;
 /// Adds luabox to a bevy `App`: the [`ScriptManager`] (with the engine
 /// given), the [`ComponentRegistry`] (the plugin's, with the components
 /// registered on it), the [`ScriptConsole`] and the [`ScriptClock`]
-/// resources, and a system in `Update` that ticks every script with `dt`
-/// from bevy's `Time` (from [`ScriptDelta`], else 1/60 s, when the app has no
-/// `TimePlugin`).
+/// resources, and a system in `Update`, in the set [`ScriptSystems`], that
+/// ticks every script with `dt` from bevy's `Time` (from [`ScriptDelta`],
+/// else 1/60 s, when the app has no `TimePlugin`). Order a game's systems
+/// against the set (`.before(ScriptSystems)`: what the scripts should see
+/// this frame; `.after(ScriptSystems)`: what they wrote); attach scripts from
+/// a system with [`ScriptRunner::attach_command`].
 ///
 /// ```
 /// use bevy_app::App;
@@ -81,9 +85,29 @@ impl Plugin for LuaboxPlugin {
             .insert_resource(self.registry.clone())
             .init_resource::<ScriptConsole>()
             .init_resource::<ScriptClock>()
-            .add_systems(Update, tick_scripts);
+            .add_systems(Update, tick_scripts.in_set(ScriptSystems));
     }
 }
+
+/// The system set the scripts run in (in `Update`), to order a game's
+/// systems against, as bevy's `TimePlugin` offers `TimeSystems`.
+///
+/// ```
+/// use bevy_app::{App, Update};
+/// use bevy_ecs::prelude::*;
+/// use luabox::ecs::{LuaboxPlugin, ScriptSystems};
+///
+/// fn steer() {}
+/// fn draw() {}
+///
+/// let mut app = App::new();
+/// app.add_plugins(LuaboxPlugin::new(luabox::ScriptEngine::new(Default::default())?))
+///     .add_systems(Update, (steer.before(ScriptSystems), draw.after(ScriptSystems)));
+/// app.update();
+/// # Ok::<(), luabox::ScriptError>(())
+/// ```
+#[derive(bevy_ecs::schedule::SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ScriptSystems;
 
 /// Ticks every script with the frame's `dt`.
 fn tick_scripts(world: &mut World) {

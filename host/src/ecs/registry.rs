@@ -354,6 +354,26 @@ impl Kinds {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct KindIndex(usize);
 
+/// Why a value does not fit a component ([`ComponentRegistry::check`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ComponentError {
+    /// No component of that name is registered.
+    #[error("no component named `{component}` is registered")]
+    Unknown {
+        /// The name asked for.
+        component: String,
+    },
+    /// The value does not fit the component's type.
+    #[error("{component}: {message}")]
+    DoesNotFit {
+        /// The component.
+        component: String,
+        /// What does not fit, naming the field (e.g. ``missing field `y` ``).
+        message: String,
+    },
+}
+
 /// The components scripts can name. Keep it in the world as a resource; the
 /// script system reads it there.
 ///
@@ -370,7 +390,7 @@ pub(crate) struct KindIndex(usize);
 /// registry.register_json("Label");
 /// assert!(registry.contains("Position") && registry.contains("Label"));
 /// let error = registry.check("Position", &serde_json::json!({"x": 1})).unwrap_err();
-/// assert!(error.contains("missing field `y`"), "{error}");
+/// assert!(error.to_string().contains("missing field `y`"), "{error}");
 /// ```
 #[derive(Resource, Clone)]
 pub struct ComponentRegistry {
@@ -476,11 +496,19 @@ impl ComponentRegistry {
     /// Checks that `value` fits the component `name`.
     ///
     /// # Errors
-    /// What does not fit, naming the field; or that `name` is unknown.
-    pub fn check(&self, name: &str, value: &Value) -> Result<(), String> {
+    /// [`ComponentError::Unknown`] for a name not registered;
+    /// [`ComponentError::DoesNotFit`] naming the field that does not fit.
+    pub fn check(&self, name: &str, value: &Value) -> Result<(), ComponentError> {
         match self.kinds.get(name) {
-            Some(kind) => kind.check(value),
-            None => Err(format!("no component named `{name}` is registered")),
+            Some(kind) => kind
+                .check(value)
+                .map_err(|message| ComponentError::DoesNotFit {
+                    component: name.to_string(),
+                    message,
+                }),
+            None => Err(ComponentError::Unknown {
+                component: name.to_string(),
+            }),
         }
     }
 

@@ -142,7 +142,7 @@ impl ScriptRunner {
                 // What the script printed before it failed to load still counts.
                 world
                     .get_resource_or_insert_with(ScriptConsole::default)
-                    .push_messages(name, Some(entity.to_bits()), failure.output, tick);
+                    .push_messages(name, Some(entity), failure.output, tick);
                 return Err(failure.error);
             }
         };
@@ -150,6 +150,59 @@ impl ScriptRunner {
             target.insert(Script(id));
         }
         Ok(id)
+    }
+
+    /// [`ScriptRunner::attach`] from a system, through `Commands`: the
+    /// script loads when the commands apply. A script that fails to load is
+    /// not attached; its error goes to the [`ScriptConsole`] (level error,
+    /// with the script's name and entity), after what it printed.
+    ///
+    /// ```
+    /// use bevy_ecs::prelude::*;
+    /// use luabox::ScriptEngine;
+    /// use luabox::ecs::{Permissions, Script, ScriptManager, ScriptRunner};
+    ///
+    /// fn spawn_greeter(mut commands: Commands) {
+    ///     let entity = commands.spawn_empty().id();
+    ///     commands.queue(ScriptRunner::attach_command(
+    ///         entity,
+    ///         "greeter.lua",
+    ///         "function on_update() print('hi') end",
+    ///         Default::default(),
+    ///         Permissions::default(),
+    ///     ));
+    /// }
+    ///
+    /// let mut world = World::new();
+    /// world.insert_resource(ScriptManager::new(ScriptEngine::new(Default::default())?));
+    /// world.run_system_cached(spawn_greeter).unwrap();
+    /// let mut scripts = world.query::<&Script>();
+    /// assert_eq!(scripts.iter(&world).count(), 1);
+    /// # Ok::<(), luabox::ScriptError>(())
+    /// ```
+    pub fn attach_command(
+        entity: Entity,
+        name: impl Into<String>,
+        source: impl Into<Vec<u8>>,
+        config: ScriptConfig,
+        permissions: Permissions,
+    ) -> impl bevy_ecs::system::Command<Out = ()> {
+        let (name, source) = (name.into(), source.into());
+        move |world: &mut World| {
+            let attached = Self::attach(world, entity, &name, source, config, permissions);
+            if let Err(error) = attached {
+                let tick = world
+                    .get_resource::<ScriptClock>()
+                    .map_or(0, |clock| clock.tick);
+                let failure = ConsoleMessage {
+                    level: crate::ConsoleLevel::Error,
+                    text: format!("{name} did not load: {error}"),
+                };
+                world
+                    .get_resource_or_insert_with(ScriptConsole::default)
+                    .push_messages(&name, Some(entity), [failure], tick);
+            }
+        }
     }
 
     /// Runs one tick: for every script not disabled, `on_start` (first tick
@@ -433,7 +486,7 @@ fn log_messages(
     }
     world
         .get_resource_or_insert_with(ScriptConsole::default)
-        .push_messages(&script.name, script.instance.entity(), messages, tick);
+        .push_messages(&script.name, script.entity(), messages, tick);
 }
 
 /// The bevy system form of [`ScriptRunner::tick`] (an exclusive system),

@@ -145,8 +145,9 @@ pub enum ScriptError {
     Terminated {
         /// The script's name.
         script: String,
-        /// The limit or violation that terminated it.
-        cause: String,
+        /// The kind of the error that terminated it: a limit, or
+        /// [`ErrorKind::Security`].
+        cause: ErrorKind,
     },
 
     /// No script by that name.

@@ -11,7 +11,7 @@ use wasmtime::{Engine, Store, Trap};
 use crate::ecs::world::WorldCall;
 use crate::sandbox::config::{Limits, ScriptConfig};
 use crate::sandbox::console::{Console, ConsoleMessage};
-use crate::sandbox::error::{Limit, Result, ScriptError, cut_error_text};
+use crate::sandbox::error::{ErrorKind, Limit, Result, ScriptError, cut_error_text};
 use crate::sandbox::json_text::JsonText;
 use crate::wasm::bindings::{self, Sandbox};
 use crate::wasm::budget::{self, CallBudget};
@@ -52,7 +52,7 @@ pub struct ScriptInstance {
     /// A smaller budget for the next call only (see
     /// [`ScriptInstance::limit_next_call`]).
     next_budget: Option<CallBudget>,
-    terminated: Option<String>,
+    terminated: Option<ErrorKind>,
     fuel_used: u64,
     /// Whether `fuel_used` counts everything (see [`ScriptInstance::fuel_used_exact`]).
     fuel_exact: bool,
@@ -256,7 +256,7 @@ impl ScriptInstance {
 
     /// A malformed result from the guest ends the instance.
     fn malformed(&mut self, error: impl std::fmt::Display) -> ScriptError {
-        self.terminate("malformed result from the guest");
+        self.terminate(ErrorKind::Security);
         ScriptError::SecurityViolation {
             script: self.name.clone(),
             message: format!("the guest returned a malformed result: {error}"),
@@ -584,9 +584,10 @@ impl ScriptInstance {
         &self.limits
     }
 
-    /// Why the instance was terminated, if it was.
-    pub fn terminated(&self) -> Option<&str> {
-        self.terminated.as_deref()
+    /// Why the instance was terminated (the kind of the error that trapped
+    /// it: a limit, or [`ErrorKind::Security`]), if it was.
+    pub fn terminated(&self) -> Option<ErrorKind> {
+        self.terminated
     }
 
     /// Runs one call into the guest with fresh per-call budgets. A trap
@@ -631,23 +632,21 @@ impl ScriptInstance {
         );
         outcome.map_err(|trap| {
             let error = self.classify_trap(&trap);
-            self.terminate(error.kind().as_str());
+            self.terminate(error.kind());
             error
         })
     }
 
-    fn terminate(&mut self, cause: &str) {
+    fn terminate(&mut self, cause: ErrorKind) {
         self.sandbox = None;
-        self.terminated = Some(cause.to_string());
+        self.terminated = Some(cause);
     }
 
     fn terminated_error(&self) -> ScriptError {
         ScriptError::Terminated {
             script: self.name.clone(),
-            cause: self
-                .terminated
-                .clone()
-                .unwrap_or_else(|| "not started".into()),
+            // No guest without a trap: it never started.
+            cause: self.terminated.unwrap_or(ErrorKind::Engine),
         }
     }
 

@@ -11,9 +11,9 @@
 //!     {"name": "counter", "components": {"Count": 0},
 //!      "source": "function on_update() ecs.insert(entity, 'Count', ecs.get(entity, 'Count') + 1) end",
 //!      "permissions": {"read": ["Count"], "write": ["Count"]}}
-//! ]}"#).map_err(|message| luabox::ScriptError::Engine { message })?;
+//! ]}"#).map_err(|error| luabox::ScriptError::Engine { message: error.to_string() })?;
 //! let report = scene.run(ScriptEngine::new(Default::default())?, &ScriptConfig::default(), 3, 1.0 / 60.0);
-//! assert_eq!(report.status, "ok");
+//! assert_eq!(report.status, luabox::scene::ReportStatus::Ok);
 //! let world = report.world.expect("a scene report has the world");
 //! assert_eq!(world.entities[0].components["Count"].as_str(), "3");
 //! # Ok::<(), luabox::ScriptError>(())
@@ -24,7 +24,7 @@ pub(crate) mod report;
 mod run_script;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::*;
@@ -45,8 +45,8 @@ use crate::scene::report::{ReportLines, SceneName, world_report};
 
 pub use crate::scene::report::{
     EntityReport, ErrorReport, EventReport, MAX_REPORT_EVENTS_PER_TICK, MAX_REPORT_LINES,
-    MAX_REPORT_OUTPUT_BYTES, MAX_REPORT_TICKS, MAX_REPORT_WORLD_BYTES, RunReport, ScriptReport,
-    TickReport, WorldReport,
+    MAX_REPORT_OUTPUT_BYTES, MAX_REPORT_TICKS, MAX_REPORT_WORLD_BYTES, ReportStatus, RunReport,
+    ScriptReport, TickReport, WorldReport,
 };
 pub use crate::scene::run_script::run_script;
 
@@ -93,18 +93,94 @@ impl SceneEntity {
     }
 }
 
+/// Why a scene did not load: which file, where in it (JSON path, line
+/// and column), and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SceneError {
+    /// The scene file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        /// The scene file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The text is not a scene.
+    #[error("{}at `{at}`{}: {message}", file_prefix(file), line_suffix(*line, *column))]
+    Invalid {
+        /// The scene file, when it came from one ([`Scene::load`]).
+        file: Option<PathBuf>,
+        /// The JSON path of what is wrong, e.g. `entities[0].components`
+        /// (`.` for the whole text).
+        at: String,
+        /// The line and column in the text, when the parser knows them.
+        line: Option<usize>,
+        /// See `line`.
+        column: Option<usize>,
+        /// What was expected, e.g. ``invalid type: sequence, expected a map``.
+        message: String,
+    },
+    /// A script file an entity names could not be read.
+    #[error("{}: at `entities[{entity}].script`: cannot read {}: {source}", scene.display(), script.display())]
+    ScriptUnreadable {
+        /// The scene file.
+        scene: PathBuf,
+        /// The entity's index in `entities`.
+        entity: usize,
+        /// The script file, as resolved against the scene's folder.
+        script: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+fn file_prefix(file: &Option<PathBuf>) -> String {
+    file.as_ref()
+        .map(|file| format!("{}: ", file.display()))
+        .unwrap_or_default()
+}
+
+fn line_suffix(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
+        (Some(line), None) => format!(" (line {line})"),
+        _ => String::new(),
+    }
+}
+
 impl Scene {
-    /// Parses a scene; the error names the JSON path and what was expected,
-    /// e.g. ``at `entities[0].components`: invalid type: ...``.
-    pub fn parse(text: &str) -> Result<Scene, String> {
+    /// Parses a scene; the error names the JSON path, the line and what was
+    /// expected, e.g. ``at `entities[0].components` (line 1, column 30): invalid type: ...``.
+    ///
+    /// # Errors
+    /// [`SceneError::Invalid`].
+    pub fn parse(text: &str) -> Result<Scene, SceneError> {
+        let invalid =
+            |at: String, error: Option<&serde_json::Error>, message: String| SceneError::Invalid {
+                file: None,
+                at,
+                line: error.map(serde_json::Error::line).filter(|line| *line > 0),
+                column: error
+                    .map(serde_json::Error::column)
+                    .filter(|_| error.is_some_and(|e| e.line() > 0)),
+                message,
+            };
         let mut json = serde_json::Deserializer::from_str(text);
-        let scene: Scene = serde_path_to_error::deserialize(&mut json)
-            .map_err(|error| format!("at `{}`: {}", error.path(), error.inner()))?;
-        json.end().map_err(|error| error.to_string())?;
+        let scene: Scene = serde_path_to_error::deserialize(&mut json).map_err(|error| {
+            let at = error.path().to_string();
+            let inner = error.into_inner();
+            let message = strip_position(&inner);
+            invalid(at, Some(&inner), message)
+        })?;
+        json.end()
+            .map_err(|error| invalid(".".into(), Some(&error), strip_position(&error)))?;
         for (index, entity) in scene.entities.iter().enumerate() {
             if entity.script.is_some() && entity.source.is_some() {
-                return Err(format!(
-                    "at `entities[{index}]`: give `script` or `source`, not both"
+                return Err(invalid(
+                    format!("entities[{index}]"),
+                    None,
+                    "give `script` or `source`, not both".into(),
                 ));
             }
         }
@@ -113,21 +189,43 @@ impl Scene {
 
     /// Reads and parses the scene file at `path`, and reads the script file
     /// each entity names (relative to the scene) into its `source`. The
-    /// error names the file, the JSON path and what was expected.
-    pub fn load(path: &Path) -> Result<Scene, String> {
-        let shown = path.display();
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| format!("cannot read {shown}: {error}"))?;
-        let mut scene = Scene::parse(&text).map_err(|message| format!("{shown}: {message}"))?;
+    /// error names the file, the JSON path, the line and what was expected.
+    ///
+    /// # Errors
+    /// [`SceneError::Unreadable`], [`SceneError::Invalid`] (with `file`
+    /// set) or [`SceneError::ScriptUnreadable`].
+    pub fn load(path: &Path) -> Result<Scene, SceneError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SceneError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut scene = Scene::parse(&text).map_err(|error| match error {
+            SceneError::Invalid {
+                at,
+                line,
+                column,
+                message,
+                ..
+            } => SceneError::Invalid {
+                file: Some(path.to_path_buf()),
+                at,
+                line,
+                column,
+                message,
+            },
+            other => other,
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for (index, entity) in scene.entities.iter_mut().enumerate() {
             if let Some(script) = &entity.script {
                 let file = base.join(script);
-                let source = std::fs::read_to_string(&file).map_err(|error| {
-                    format!(
-                        "{shown}: at `entities[{index}].script`: cannot read {}: {error}",
-                        file.display()
-                    )
+                let source = std::fs::read_to_string(&file).map_err(|source| {
+                    SceneError::ScriptUnreadable {
+                        scene: path.to_path_buf(),
+                        entity: index,
+                        script: file.clone(),
+                        source,
+                    }
                 })?;
                 entity.source = Some(source);
             }
@@ -171,7 +269,7 @@ impl Scene {
             } else {
                 format!("after {ran} of {ticks} ticks")
             };
-            report.status = "error";
+            report.status = ReportStatus::Error;
             report.error = Some(ErrorReport {
                 kind: ErrorKind::Timeout,
                 message: format!("the run passed its wall-time budget of {wall_time:?} {when}"),
@@ -334,9 +432,9 @@ fn run_ticks(world: &mut World, ticks: u64, dt: f64, deadline: Option<Instant>) 
         let mut tasks_waiting = 0;
         for id in manager.ids() {
             let (used, exact) = ran.fuel.entry(id).or_insert((0, true));
-            *used += manager.fuel_used(id);
-            *exact &= manager.fuel_used_exact(id);
-            tasks_waiting += u64::from(manager.tasks_waiting(id));
+            *used += manager.fuel_used(id).unwrap_or(0);
+            *exact &= manager.fuel_used_exact(id).unwrap_or(true);
+            tasks_waiting += u64::from(manager.tasks_waiting(id).unwrap_or(0));
         }
         if ran.timeline.len() == MAX_REPORT_TICKS {
             ran.timeline.pop_front();
@@ -375,7 +473,7 @@ fn emitted_events(world: &mut World) -> (Vec<EventReport>, u64) {
             listed.push(EventReport {
                 name: event.name,
                 script: event.script,
-                sender: event.sender.map(Entity::to_bits),
+                sender: event.sender,
             });
         } else {
             omitted += 1;
@@ -393,27 +491,30 @@ fn report(world: &mut World, attached: &[Attached], ran: Ran, config: &ScriptCon
     let scripts: Vec<ScriptReport> = attached
         .iter()
         .map(|script| match &script.loaded {
-            Ok(id) => ScriptReport {
-                name: script.name.clone(),
-                entity: script.entity.to_bits(),
-                status: match manager.status(*id) {
-                    Some(ScriptStatus::Disabled { .. }) => "disabled",
-                    _ if !manager.errors(*id).is_empty() => "error",
-                    _ => "ok",
-                },
-                disabled: match manager.status(*id) {
-                    Some(ScriptStatus::Disabled { reason }) => Some(reason.clone()),
-                    _ => None,
-                },
-                errors: manager.errors(*id).iter().map(ErrorReport::from).collect(),
-                errors_dropped: manager.errors_dropped(*id),
-                fuel_used: ran.fuel.get(id).map_or(0, |(used, _)| *used),
-                fuel_used_exact: ran.fuel.get(id).is_none_or(|(_, exact)| *exact),
-            },
+            Ok(id) => {
+                let errors = manager.errors(*id).unwrap_or(&[]);
+                ScriptReport {
+                    name: script.name.clone(),
+                    entity: script.entity,
+                    status: match manager.status(*id) {
+                        Some(ScriptStatus::Disabled { .. }) => ReportStatus::Disabled,
+                        _ if !errors.is_empty() => ReportStatus::Error,
+                        _ => ReportStatus::Ok,
+                    },
+                    disabled: match manager.status(*id) {
+                        Some(ScriptStatus::Disabled { reason }) => Some(reason.clone()),
+                        _ => None,
+                    },
+                    errors: errors.iter().map(ErrorReport::from).collect(),
+                    errors_dropped: manager.errors_dropped(*id).unwrap_or(0),
+                    fuel_used: ran.fuel.get(id).map_or(0, |(used, _)| *used),
+                    fuel_used_exact: ran.fuel.get(id).is_none_or(|(_, exact)| *exact),
+                }
+            }
             Err(error) => ScriptReport {
                 name: script.name.clone(),
-                entity: script.entity.to_bits(),
-                status: "error",
+                entity: script.entity,
+                status: ReportStatus::Error,
                 disabled: None,
                 errors: vec![ErrorReport::from(error)],
                 errors_dropped: 0,
@@ -431,14 +532,17 @@ fn report(world: &mut World, attached: &[Attached], ran: Ran, config: &ScriptCon
     let memory_peak_bytes = attached
         .iter()
         .filter_map(|script| script.loaded.as_ref().ok())
-        .map(|id| manager.memory_peak_bytes(*id))
+        .filter_map(|id| manager.memory_peak_bytes(*id))
         .max()
         .unwrap_or(0);
     RunReport {
-        status: if scripts.iter().all(|script| script.status == "ok") {
-            "ok"
+        status: if scripts
+            .iter()
+            .all(|script| script.status == ReportStatus::Ok)
+        {
+            ReportStatus::Ok
         } else {
-            "error"
+            ReportStatus::Error
         },
         output: ran.output.lines,
         output_dropped: ran.output.dropped.saturating_add(console_dropped),
@@ -452,4 +556,12 @@ fn report(world: &mut World, attached: &[Attached], ran: Ran, config: &ScriptCon
         scripts: Some(scripts),
         timeline: Some(ran.timeline.into()),
     }
+}
+
+/// serde_json's message without the " at line L column C" it ends with
+/// (the error carries those as numbers).
+fn strip_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_string()
 }

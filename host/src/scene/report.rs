@@ -29,6 +29,19 @@ pub const MAX_REPORT_TICKS: usize = 1_000;
 /// The most events one tick of the timeline lists (the rest are counted).
 pub const MAX_REPORT_EVENTS_PER_TICK: usize = 16;
 
+/// How a run, or one scene script, ended (in JSON, its lowercase name).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ReportStatus {
+    /// Nothing failed.
+    Ok,
+    /// The script (or a scene script) failed, or the run was cut short.
+    Error,
+    /// A scene script that was disabled (see [`ScriptReport::disabled`]).
+    Disabled,
+}
+
 /// What a run produced: the object `luabox run --json` prints. Every part is
 /// bounded: console lines ([`MAX_REPORT_LINES`], [`MAX_REPORT_OUTPUT_BYTES`]),
 /// errors (the last [`MAX_KEPT_ERRORS`](crate::ecs::MAX_KEPT_ERRORS) per
@@ -37,8 +50,9 @@ pub const MAX_REPORT_EVENTS_PER_TICK: usize = 16;
 /// world ([`MAX_REPORT_WORLD_BYTES`]).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RunReport {
-    /// `"ok"`, or `"error"` if the script (or any scene script) failed.
-    pub status: &'static str,
+    /// [`ReportStatus::Ok`], or [`ReportStatus::Error`] if the script (or
+    /// any scene script) failed.
+    pub status: ReportStatus,
     /// Console lines, in order (each message split at its newlines).
     pub output: Vec<String>,
     /// Console lines (or messages) not kept in `output`: past the report's
@@ -97,8 +111,9 @@ pub struct EventReport {
     pub name: String,
     /// The emitting script.
     pub script: String,
-    /// The emitting script's entity.
-    pub sender: Option<u64>,
+    /// The emitting script's entity (in JSON, its `Entity::to_bits`).
+    #[serde(serialize_with = "crate::ecs::entity_bits::serialize_option")]
+    pub sender: Option<Entity>,
 }
 
 /// An error in a report.
@@ -138,8 +153,9 @@ pub struct WorldReport {
 /// One entity in a report.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct EntityReport {
-    /// `Entity::to_bits`, as scripts see it.
-    pub id: u64,
+    /// The entity (in JSON, its `Entity::to_bits`, as scripts see it).
+    #[serde(serialize_with = "crate::ecs::entity_bits::serialize")]
+    pub id: Entity,
     /// The scene's name for it, if any.
     pub name: Option<String>,
     /// Its components by name.
@@ -151,10 +167,11 @@ pub struct EntityReport {
 pub struct ScriptReport {
     /// The script's name.
     pub name: String,
-    /// Its entity.
-    pub entity: u64,
-    /// `"ok"`, `"error"` or `"disabled"`.
-    pub status: &'static str,
+    /// Its entity (in JSON, its `Entity::to_bits`).
+    #[serde(serialize_with = "crate::ecs::entity_bits::serialize")]
+    pub entity: Entity,
+    /// How it ended.
+    pub status: ReportStatus,
     /// Why it was disabled, when it was (e.g. `3 permission violations (the
     /// limit is 3)`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,7 +261,7 @@ pub(crate) fn world_report(world: &mut World) -> WorldReport {
         }
         bytes += size;
         report.entities.push(EntityReport {
-            id: entity.to_bits(),
+            id: entity,
             name,
             components,
         });

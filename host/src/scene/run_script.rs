@@ -4,7 +4,7 @@
 use crate::sandbox::config::ScriptConfig;
 use crate::sandbox::engine::ScriptEngine;
 use crate::sandbox::json_text::JsonText;
-use crate::scene::report::{ErrorReport, ReportLines, RunReport};
+use crate::scene::report::{ErrorReport, ReportLines, ReportStatus, RunReport};
 
 /// Runs `source` as `name` in a fresh sandbox and reports it.
 ///
@@ -41,7 +41,11 @@ pub fn run_script(
         Err(error) => (JsonText::null(), Some(ErrorReport::from(&error))),
     };
     RunReport {
-        status: if error.is_none() { "ok" } else { "error" },
+        status: if error.is_none() {
+            ReportStatus::Ok
+        } else {
+            ReportStatus::Error
+        },
         output: output.lines,
         output_dropped: output.dropped,
         result,
