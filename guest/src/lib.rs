@@ -70,6 +70,10 @@ impl Guest for Sandbox {
     fn event(name: String, payload: Vec<u8>, sender: Option<u64>) -> Result<(), ScriptError> {
         sandbox::event(&name, &payload, sender)
     }
+
+    fn close() {
+        sandbox::close()
+    }
 }
 
 export!(Sandbox);

@@ -76,6 +76,19 @@ impl Callback {
     }
 }
 
+/// Closes the script's state as `lua_close` does, running its pending
+/// finalizers (in protected calls: an error in one is a warning), and
+/// forgets it; later calls find no state. Does nothing without a state.
+pub fn close() {
+    let l = STATE.swap(ptr::null_mut(), Ordering::Relaxed);
+    if !l.is_null() {
+        // SAFETY: a state in `STATE` was made by `new_state`, with its
+        // `GuestState`, and runs nothing between calls; it was taken out of
+        // `STATE` first, so nothing reaches it once it is closed.
+        unsafe { GuestState::close(l) };
+    }
+}
+
 /// Pre-initialisation, run once when the host snapshots the guest: creates
 /// the Lua state with every optional library, so a sandbox starting from the
 /// snapshot skips the work. Does nothing if a state exists.

@@ -3,6 +3,7 @@
 mod annotations;
 mod attacks;
 mod cache;
+mod closing;
 mod determinism;
 mod ecs;
 mod engine;

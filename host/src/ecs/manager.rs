@@ -63,6 +63,29 @@ pub struct LoadFailure {
     pub output: Vec<ConsoleMessage>,
 }
 
+/// What closing a script's sandbox left (see
+/// [`ScriptInstance::close`](crate::ScriptInstance::close)): what its `__gc`
+/// finalizers printed, and the error that stopped them, if one did.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct ClosedScript {
+    /// What the finalizers printed.
+    pub output: Vec<ConsoleMessage>,
+    /// A limit a finalizer ran into (the rest did not run).
+    pub error: Option<ScriptError>,
+}
+
+/// Closes `instance` under one call's limits, stopped at `deadline` if that
+/// comes first.
+fn close_instance(instance: &mut ScriptInstance, deadline: Option<Instant>) -> ClosedScript {
+    instance.limit_next_call(CallBudget::of(instance.limits()).until(deadline));
+    let error = instance.close().err();
+    ClosedScript {
+        output: instance.take_output(),
+        error,
+    }
+}
+
 impl std::fmt::Display for LoadFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.error.fmt(f)
@@ -267,12 +290,18 @@ impl ScriptManager {
     /// Replaces a script's source (hot reload). The new version gets a fresh
     /// sandbox and `on_start` again; if it fails to load, the old version
     /// keeps running and the error says why. A disabled script stays
-    /// disabled.
+    /// disabled. Once the new version runs, the old sandbox is closed (its
+    /// finalizers run, see [`ScriptInstance::close`](crate::ScriptInstance::close));
+    /// what they printed is returned.
     ///
     /// # Errors
     /// [`ScriptError::NotFound`], or whatever the new version ends in (with
     /// what it printed).
-    pub fn reload(&mut self, id: ScriptId, source: impl Into<Vec<u8>>) -> Result<(), LoadFailure> {
+    pub fn reload(
+        &mut self,
+        id: ScriptId,
+        source: impl Into<Vec<u8>>,
+    ) -> Result<ClosedScript, LoadFailure> {
         let source = source.into();
         let missing = |id| LoadFailure {
             error: not_found(id),
@@ -287,23 +316,40 @@ impl ScriptManager {
         let instance = self.start(&name, &source, &config, &permissions, None)?;
         let script = self.scripts.get_mut(&id).ok_or_else(|| missing(id))?;
         script.source = source;
-        script.instance = instance;
+        let mut old = std::mem::replace(&mut script.instance, instance);
         script.started = false;
         if script.status == ScriptStatus::Failed {
             script.status = ScriptStatus::Active;
         }
-        Ok(())
+        Ok(close_instance(&mut old, None))
     }
 
-    /// Removes a script. Its instance is dropped, finalizers not run.
+    /// Removes a script, closing its sandbox: its `__gc` finalizers run
+    /// under one call's limits, with no world lent (see
+    /// [`ScriptInstance::close`](crate::ScriptInstance::close)). Returns what
+    /// they printed.
     ///
     /// # Errors
     /// [`ScriptError::NotFound`].
-    pub fn unload(&mut self, id: ScriptId) -> Result<()> {
-        self.scripts
-            .remove(&id)
-            .map(drop)
-            .ok_or_else(|| not_found(id))
+    pub fn unload(&mut self, id: ScriptId) -> Result<ClosedScript> {
+        let mut script = self.scripts.remove(&id).ok_or_else(|| not_found(id))?;
+        Ok(close_instance(&mut script.instance, None))
+    }
+
+    /// Closes a script's sandbox in place (a scene's end), keeping its
+    /// record; a finalizer's error is recorded with its others. Returns what
+    /// the finalizers printed.
+    pub(crate) fn close_script(
+        &mut self,
+        id: ScriptId,
+        deadline: Option<Instant>,
+    ) -> Option<Vec<ConsoleMessage>> {
+        let script = self.scripts.get_mut(&id)?;
+        let closed = close_instance(&mut script.instance, deadline);
+        if let Some(error) = closed.error {
+            script.record_error(error);
+        }
+        Some(closed.output)
     }
 
     /// Stops running a script until [`ScriptManager::enable`].

@@ -150,6 +150,16 @@ pub enum ScriptError {
         cause: ErrorKind,
     },
 
+    /// The script's sandbox was closed ([`ScriptInstance::close`]); start
+    /// it afresh.
+    ///
+    /// [`ScriptInstance::close`]: crate::ScriptInstance::close
+    #[error("script {script} was closed; start it afresh")]
+    Closed {
+        /// The script's name.
+        script: String,
+    },
+
     /// No script by that name.
     #[error("no script named {script}")]
     NotFound {
@@ -231,6 +241,8 @@ pub enum ErrorKind {
     Disabled,
     /// [`ScriptError::Terminated`].
     Terminated,
+    /// [`ScriptError::Closed`].
+    Closed,
     /// [`ScriptError::NotFound`].
     NotFound,
     /// [`ScriptError::Engine`].
@@ -243,7 +255,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// The lowercase name reports use: `"syntax"`, `"runtime"`, a [`Limit`]
-    /// name, `"security"`, `"permission"`, `"disabled"`, `"terminated"`,
+    /// name, `"security"`, `"permission"`, `"disabled"`, `"terminated"`, `"closed"`,
     /// `"not_found"`, `"engine"`, `"conversion"` or `"invalid_config"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -258,6 +270,7 @@ impl ErrorKind {
             ErrorKind::Permission => "permission",
             ErrorKind::Disabled => "disabled",
             ErrorKind::Terminated => "terminated",
+            ErrorKind::Closed => "closed",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Engine => "engine",
             ErrorKind::Conversion => "conversion",
@@ -307,6 +320,7 @@ impl ScriptError {
             ScriptError::PermissionDenied { .. } => ErrorKind::Permission,
             ScriptError::ScriptDisabled { .. } => ErrorKind::Disabled,
             ScriptError::Terminated { .. } => ErrorKind::Terminated,
+            ScriptError::Closed { .. } => ErrorKind::Closed,
             ScriptError::NotFound { .. } => ErrorKind::NotFound,
             ScriptError::Engine { .. } => ErrorKind::Engine,
             ScriptError::Conversion { .. } => ErrorKind::Conversion,

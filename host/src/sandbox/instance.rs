@@ -53,6 +53,8 @@ pub struct ScriptInstance {
     /// [`ScriptInstance::limit_next_call`]).
     next_budget: Option<CallBudget>,
     terminated: Option<ErrorKind>,
+    /// Whether [`ScriptInstance::close`] closed the Lua state.
+    closed: bool,
     fuel_used: u64,
     /// Whether `fuel_used` counts everything (see [`ScriptInstance::fuel_used_exact`]).
     fuel_exact: bool,
@@ -95,6 +97,7 @@ impl ScriptInstance {
             next_budget: None,
             limits,
             terminated: None,
+            closed: false,
             fuel_used: 0,
             fuel_exact: true,
             metered,
@@ -584,6 +587,44 @@ impl ScriptInstance {
         &self.limits
     }
 
+    /// Closes the sandbox as `lua_close` closes a Lua state: runs every
+    /// pending `__gc` finalizer (and closes what is still to be closed),
+    /// under one call's limits (fuel, timeout, output), with no world lent
+    /// (an `ecs.*` call in a finalizer fails as unavailable). An error in a
+    /// finalizer is a Lua warning, as in Lua; what finalizers print is in
+    /// [`ScriptInstance::take_output`]. Afterwards every call returns
+    /// [`ScriptError::Closed`]. Dropping an instance without closing it runs
+    /// no finalizer and costs nothing. Closing a terminated or closed
+    /// instance does nothing.
+    ///
+    /// ```
+    /// use luabox::{ScriptConfig, ScriptEngine, ScriptError};
+    ///
+    /// let engine = ScriptEngine::new(Default::default())?;
+    /// let mut script = engine.instantiate("file.lua", &ScriptConfig::default())?;
+    /// script.run("handle = setmetatable({}, {__gc = function() print('flushed') end})")?;
+    /// script.close()?;
+    /// assert_eq!(script.take_output()[0].text, "flushed");
+    /// assert!(matches!(script.run("return 1"), Err(ScriptError::Closed { .. })));
+    /// # Ok::<(), ScriptError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A resource-limit error when a finalizer runs past the call's limits
+    /// (the instance is terminated, the rest of its finalizers not run).
+    pub fn close(&mut self) -> Result<()> {
+        if self.sandbox.is_none() {
+            return Ok(());
+        }
+        let closed =
+            self.call_sandbox(|sandbox, store| sandbox.luabox_sandbox_script().call_close(store));
+        if self.terminated.is_none() {
+            self.closed = true;
+            self.sandbox = None;
+        }
+        closed
+    }
+
     /// Why the instance was terminated (the kind of the error that trapped
     /// it: a limit, or [`ErrorKind::Security`]), if it was.
     pub fn terminated(&self) -> Option<ErrorKind> {
@@ -643,6 +684,11 @@ impl ScriptInstance {
     }
 
     fn terminated_error(&self) -> ScriptError {
+        if self.closed {
+            return ScriptError::Closed {
+                script: self.name.clone(),
+            };
+        }
         ScriptError::Terminated {
             script: self.name.clone(),
             // No guest without a trap: it never started.

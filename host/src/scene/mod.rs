@@ -293,7 +293,8 @@ impl Scene {
         let (mut world, attached) = self.spawn(engine, config, deadline);
         let loading_cut = deadline.is_some_and(|deadline| Instant::now() >= deadline);
         let ticks = if loading_cut { 0 } else { ticks };
-        let ran = run_ticks(&mut world, ticks, dt, deadline);
+        let mut ran = run_ticks(&mut world, ticks, dt, deadline);
+        close_scripts(&mut world, &mut ran, deadline);
         (report(&mut world, &attached, ran, config), loading_cut)
     }
 
@@ -458,6 +459,20 @@ fn run_ticks(world: &mut World, ticks: u64, dt: f64, deadline: Option<Instant>) 
         ran.ticks += 1;
     }
     ran
+}
+
+/// The scene's end: closes every script's sandbox, as `lua_close` would
+/// (their `__gc` finalizers run, each script's under one call's limits, no
+/// world lent); what they print ends the report's output.
+fn close_scripts(world: &mut World, ran: &mut Ran, deadline: Option<Instant>) {
+    let Some(mut manager) = world.get_resource_mut::<ScriptManager>() else {
+        return;
+    };
+    for id in manager.ids() {
+        for message in manager.close_script(id, deadline).unwrap_or_default() {
+            ran.output.push(&message.text);
+        }
+    }
 }
 
 /// Drains what scripts emitted in the tick: the first

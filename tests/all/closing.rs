@@ -1,0 +1,102 @@
+//! Closing a sandbox as `lua_close` closes a Lua state: pending `__gc`
+//! finalizers run on an explicit close (unload, reload, a scene's end),
+//! under one call's limits; a dropped instance runs none.
+
+use bevy_ecs::prelude::*;
+use luabox::ecs::{Permissions, ScriptManager, ScriptRunner};
+use luabox::scene::Scene;
+use luabox::{ErrorKind, Limits, ScriptConfig, ScriptError};
+
+use crate::support::engine;
+
+const FINALIZED: &str = "
+    handles = {}
+    for i = 1, 3 do
+        handles[i] = setmetatable({}, {__gc = function() print('closed ' .. i) end})
+    end";
+
+#[test]
+fn close_runs_pending_finalizers_once_and_ends_the_sandbox() {
+    let mut script = engine()
+        .instantiate("handles.lua", &ScriptConfig::default())
+        .unwrap();
+    script.run(FINALIZED).unwrap();
+    script.close().unwrap();
+    let mut printed: Vec<String> = script.take_output().into_iter().map(|m| m.text).collect();
+    printed.sort();
+    assert_eq!(printed, ["closed 1", "closed 2", "closed 3"]);
+    let after = script.run("return 1").unwrap_err();
+    assert!(matches!(after, ScriptError::Closed { .. }), "{after:?}");
+    assert_eq!(after.kind(), ErrorKind::Closed);
+    // Closing again does nothing.
+    script.close().unwrap();
+    assert!(script.take_output().is_empty());
+}
+
+#[test]
+fn a_finalizer_that_never_ends_is_stopped_by_the_calls_limits() {
+    let config = ScriptConfig::default().with_limits(Limits::default().with_fuel(20_000_000));
+    let mut script = engine().instantiate("stuck.lua", &config).unwrap();
+    script
+        .run("keep = setmetatable({}, {__gc = function() while true do end end})")
+        .unwrap();
+    let error = script.close().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Fuel, "{error}");
+    assert_eq!(script.terminated(), Some(ErrorKind::Fuel));
+}
+
+#[test]
+fn a_failing_finalizer_is_a_warning_and_the_world_is_not_lent_to_finalizers() {
+    let mut script = engine()
+        .instantiate("warned.lua", &ScriptConfig::default())
+        .unwrap();
+    script
+        .run(
+            "warn('@on')
+             keep = setmetatable({}, {__gc = function() ecs.get(1, 'Position') end})",
+        )
+        .unwrap();
+    script.close().unwrap();
+    let printed: Vec<String> = script.take_output().into_iter().map(|m| m.text).collect();
+    assert_eq!(printed.len(), 1, "{printed:?}");
+    assert!(printed[0].contains("error in __gc"), "{printed:?}");
+    assert!(printed[0].contains("not available"), "{printed:?}");
+}
+
+#[test]
+fn unload_and_reload_close_the_old_sandbox_and_return_what_it_printed() {
+    let mut world = World::new();
+    world.insert_resource(ScriptManager::new(engine().clone()));
+    let entity = world.spawn_empty().id();
+    let id = ScriptRunner::attach(
+        &mut world,
+        entity,
+        "v.lua",
+        "v = setmetatable({}, {__gc = function() print('bye v1') end})",
+        ScriptConfig::default(),
+        Permissions::default(),
+    )
+    .unwrap();
+    let mut manager = world.resource_mut::<ScriptManager>();
+    let closed = manager
+        .reload(
+            id,
+            "v = setmetatable({}, {__gc = function() print('bye v2') end})",
+        )
+        .unwrap();
+    assert_eq!(closed.output[0].text, "bye v1");
+    assert!(closed.error.is_none());
+    let closed = manager.unload(id).unwrap();
+    assert_eq!(closed.output[0].text, "bye v2");
+    assert!(manager.unload(id).is_err());
+}
+
+#[test]
+fn a_scenes_end_runs_its_scripts_finalizers_into_the_report() {
+    let scene = Scene::parse(
+        r#"{"entities": [{"name": "log", "source": "f = setmetatable({}, {__gc = function() print('flushed at the end') end}) function on_update() print('tick') end"}]}"#,
+    )
+    .unwrap();
+    let report = scene.run(engine().clone(), &ScriptConfig::default(), 2, 0.1);
+    assert_eq!(report.output, ["tick", "tick", "flushed at the end"]);
+}
