@@ -17,10 +17,12 @@ fn engine() -> &'static ScriptEngine {
 }
 
 fuzz_target!(|source: &[u8]| {
-    let config = ScriptConfig::default().with_limits(Limits::default()
+    let config = ScriptConfig::default().with_limits(
+        Limits::default()
             .with_fuel(20_000_000)
             .with_memory(16 << 20)
-            .with_timeout(std::time::Duration::from_millis(200)));
+            .with_timeout(std::time::Duration::from_millis(200)),
+    );
     let mut sandbox = match engine().instantiate("fuzz.lua", &config) {
         Ok(sandbox) => sandbox,
         Err(error) => panic!("instantiate: {error}"),

@@ -13,14 +13,19 @@ fuzz_target!(|text: &str| {
     if scene.entities.len() > 16 {
         return;
     }
-    let engine = match ScriptEngine::new(EngineConfig::default().with_allocation(luabox::SandboxAllocation::Pool { max_sandboxes: 16 })) {
+    let engine = match ScriptEngine::new(
+        EngineConfig::default()
+            .with_allocation(luabox::SandboxAllocation::Pool { max_sandboxes: 16 }),
+    ) {
         Ok(engine) => engine,
         Err(error) => panic!("engine: {error}"),
     };
-    let config = ScriptConfig::default().with_limits(Limits::default()
+    let config = ScriptConfig::default().with_limits(
+        Limits::default()
             .with_fuel(5_000_000)
             .with_memory(8 << 20)
-            .with_timeout(std::time::Duration::from_millis(100)));
+            .with_timeout(std::time::Duration::from_millis(100)),
+    );
     let report = scene.run(engine, &config, 2, 0.1);
     assert!(
         serde_json::to_string(&report).is_ok(),

@@ -108,7 +108,7 @@ fn stop_after_frames(
     }
     if let Some(manager) = manager {
         for id in manager.ids() {
-            for error in manager.errors(id) {
+            for error in manager.errors(id).unwrap_or_default() {
                 eprintln!("{error}");
             }
         }

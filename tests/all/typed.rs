@@ -65,7 +65,12 @@ fn eval_decodes_results_straight_into_rust_types() {
 #[test]
 fn a_result_that_does_not_fit_names_the_type_and_what_came_and_leaves_the_sandbox_usable() {
     let mut script = sandbox();
-    let cases: [(&str, Box<dyn Fn(&mut ScriptInstance) -> ScriptError>, &str); 4] = [
+    type Case = (
+        &'static str,
+        Box<dyn Fn(&mut ScriptInstance) -> ScriptError>,
+        &'static str,
+    );
+    let cases: [Case; 4] = [
         (
             "return 'forty-two'",
             Box::new(|s| s.eval::<i64>("return 'forty-two'").unwrap_err()),

@@ -308,7 +308,7 @@ impl Scene {
     /// let scene = Scene::parse(r#"{"entities": [{"components": {"Hp": {"now": 3, "max": 5}}}]}"#)?;
     /// let text = scene.annotations().render();
     /// assert!(text.contains("---@class Hp\n---@field max number\n---@field now number\n"));
-    /// # Ok::<(), String>(())
+    /// # Ok::<(), luabox::scene::SceneError>(())
     /// ```
     pub fn annotations(&self) -> Annotations {
         let mut annotations = Annotations::new();
