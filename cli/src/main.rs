@@ -95,8 +95,8 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "SECONDS", value_parser = units::parse_dt)]
     dt: Option<f64>,
 
-    /// Instruction budget (wasmtime fuel units; about 1e9 per 120 ms of Lua).
-    /// Running out ends the script with kind "fuel".
+    /// Instruction budget (wasmtime fuel units; about 1e9 per 120 ms of Lua;
+    /// at least 1). Running out ends the script with kind "fuel".
     #[arg(long, value_name = "N", default_value_t = luabox::Limits::default().fuel)]
     fuel: u64,
 
@@ -105,7 +105,8 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = units::parse_size)]
     memory: usize,
 
-    /// Wall-clock limit, e.g. 200ms, 2s or 1.5s. Running past it is kind "timeout".
+    /// Wall-clock limit, e.g. 200ms, 2s or 1.5s (more than 0, at most a day).
+    /// Running past it is kind "timeout".
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = units::parse_duration)]
     timeout: Duration,
 

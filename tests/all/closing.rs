@@ -100,3 +100,35 @@ fn a_scenes_end_runs_its_scripts_finalizers_into_the_report() {
     let report = scene.run(engine().clone(), &ScriptConfig::default(), 2, 0.1);
     assert_eq!(report.output, ["tick", "tick", "flushed at the end"]);
 }
+
+#[test]
+fn a_scene_cut_by_its_wall_time_closes_nothing_past_it() {
+    let scene = Scene::parse(
+        r#"{"entities": [{"name": "spin", "source": "f = setmetatable({}, {__gc = function() print('finalized') end}) function on_update() while true do end end"}]}"#,
+    )
+    .unwrap();
+    let config = ScriptConfig::default().with_limits(
+        Limits::default()
+            .with_fuel(u64::MAX / 2)
+            .with_timeout(std::time::Duration::from_secs(5)),
+    );
+    let report = scene.run_within(
+        engine().clone(),
+        &config,
+        3,
+        0.1,
+        std::time::Duration::from_millis(200),
+    );
+    assert_eq!(
+        report.error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::Timeout)
+    );
+    assert!(
+        !report.output.iter().any(|line| line == "finalized"),
+        "{:?}",
+        report.output
+    );
+    // The cut call's timeout is the script's one error: closing added none.
+    let scripts = report.scripts.expect("scripts");
+    assert_eq!(scripts[0].errors.len(), 1, "{:?}", scripts[0].errors);
+}

@@ -463,8 +463,13 @@ fn run_ticks(world: &mut World, ticks: u64, dt: f64, deadline: Option<Instant>) 
 
 /// The scene's end: closes every script's sandbox, as `lua_close` would
 /// (their `__gc` finalizers run, each script's under one call's limits, no
-/// world lent); what they print ends the report's output.
+/// world lent, all within the run's wall-time budget); what they print ends
+/// the report's output. A run whose budget is already spent closes nothing
+/// (the sandboxes are dropped, as an unclosed Lua state would be).
 fn close_scripts(world: &mut World, ran: &mut Ran, deadline: Option<Instant>) {
+    if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+        return;
+    }
     let Some(mut manager) = world.get_resource_mut::<ScriptManager>() else {
         return;
     };
