@@ -5,10 +5,10 @@
 //! [`GuestState::install`] puts it there right after `lua_newstate`, before
 //! any thread exists: Lua copies the main thread's extra space into each
 //! thread it makes, so a task's thread finds the same pointer.
-//! [`GuestState::close`] frees it with its state. The state an instance
-//! ends with is never closed (the host throws the whole instance away), so
-//! neither is its `GuestState` freed: one per instance, not a leak that
-//! grows.
+//! [`GuestState::close`] frees it with its state: when `init` replaces the
+//! prepared state, and when the host closes the sandbox (the `close`
+//! export). A sandbox the host drops without closing keeps both until its
+//! whole instance goes: one per instance, not a leak that grows.
 //!
 //! It is reached as `&GuestState` only, every field behind a `Cell` or
 //! `RefCell`; a `RefCell` is borrowed only inside a closure that calls no

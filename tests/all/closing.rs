@@ -132,3 +132,78 @@ fn a_scene_cut_by_its_wall_time_closes_nothing_past_it() {
     let scripts = report.scripts.expect("scripts");
     assert_eq!(scripts[0].errors.len(), 1, "{:?}", scripts[0].errors);
 }
+
+#[test]
+fn a_disabled_script_runs_no_finalizer_when_it_is_closed() {
+    let scene = Scene::parse(
+        r#"{"entities": [{"name": "rogue", "components": {"N": 1},
+            "source": "f = setmetatable({}, {__gc = function() print('rogue finalizer') while true do end end}) function on_update() pcall(ecs.insert, entity, 'N', 2) end"}]}"#,
+    )
+    .unwrap();
+    let report = scene.run(engine().clone(), &ScriptConfig::default(), 3, 0.1);
+    let scripts = report.scripts.expect("scripts");
+    assert_eq!(scripts[0].status, luabox::scene::ReportStatus::Disabled);
+    assert!(scripts[0].disabled.is_some());
+    assert!(
+        !report.output.iter().any(|line| line == "rogue finalizer"),
+        "{:?}",
+        report.output
+    );
+
+    // Unloading a disabled script drops it without running its code.
+    let mut world = World::new();
+    world.insert_resource(ScriptManager::new(engine().clone()));
+    let entity = world.spawn_empty().id();
+    let id = ScriptRunner::attach(
+        &mut world,
+        entity,
+        "off.lua",
+        "f = setmetatable({}, {__gc = function() print('should not run') end})",
+        ScriptConfig::default(),
+        Permissions::default(),
+    )
+    .unwrap();
+    let mut manager = world.resource_mut::<ScriptManager>();
+    manager.disable(id, "by the host").unwrap();
+    let closed = manager.unload(id).unwrap();
+    assert!(closed.output.is_empty(), "{:?}", closed.output);
+}
+
+#[test]
+fn a_closed_sandbox_has_no_waiting_tasks() {
+    let mut script = engine()
+        .instantiate("waits.lua", &ScriptConfig::default())
+        .unwrap();
+    script
+        .run("function on_start() task.wait(1) print('never') end")
+        .unwrap();
+    script.start().unwrap();
+    assert_eq!(script.tasks_waiting(), 1);
+    script.close().unwrap();
+    assert_eq!(script.tasks_waiting(), 0);
+    assert!(script.resume_due_tasks(5.0).is_empty());
+    assert!(script.take_output().is_empty());
+}
+
+#[test]
+fn a_script_is_not_attached_to_an_entity_that_does_not_exist() {
+    let mut world = World::new();
+    world.insert_resource(ScriptManager::new(engine().clone()));
+    let gone = world.spawn_empty().id();
+    world.despawn(gone);
+    let error = ScriptRunner::attach(
+        &mut world,
+        gone,
+        "ghost.lua",
+        "print('loaded')",
+        ScriptConfig::default(),
+        Permissions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, ScriptError::NoSuchEntity { entity, .. } if *entity == gone.to_bits()),
+        "{error:?}"
+    );
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert!(world.resource::<ScriptManager>().ids().is_empty());
+}

@@ -75,9 +75,17 @@ pub struct ClosedScript {
     pub error: Option<ScriptError>,
 }
 
-/// Closes `instance` under one call's limits, stopped at `deadline` if that
-/// comes first.
-fn close_instance(instance: &mut ScriptInstance, deadline: Option<Instant>) -> ClosedScript {
+/// Closes a script's sandbox under one call's limits, stopped at `deadline`
+/// if that comes first. A `disabled` script runs no code, finalizers
+/// included: its sandbox is only dropped.
+fn close_instance(
+    instance: &mut ScriptInstance,
+    disabled: bool,
+    deadline: Option<Instant>,
+) -> ClosedScript {
+    if disabled {
+        return ClosedScript::default();
+    }
     instance.limit_next_call(CallBudget::of(instance.limits()).until(deadline));
     let error = instance.close().err();
     ClosedScript {
@@ -116,12 +124,18 @@ impl ManagedScript {
     /// bookkeeping (events left undelivered): kept among the last
     /// [`MAX_KEPT_ERRORS`].
     pub(crate) fn record_error(&mut self, error: ScriptError) {
+        self.keep_error(error);
+        self.status = ScriptStatus::Failed;
+    }
+
+    /// Keeps `error` with the last [`MAX_KEPT_ERRORS`], counting the oldest
+    /// out.
+    fn keep_error(&mut self, error: ScriptError) {
         if self.errors.len() >= MAX_KEPT_ERRORS {
             self.errors.remove(0);
             self.errors_dropped += 1;
         }
         self.errors.push(error);
-        self.status = ScriptStatus::Failed;
     }
 
     /// Records how a call went: its outcome, the permission refusals it
@@ -321,19 +335,22 @@ impl ScriptManager {
         if script.status == ScriptStatus::Failed {
             script.status = ScriptStatus::Active;
         }
-        Ok(close_instance(&mut old, None))
+        let disabled = script.is_disabled();
+        Ok(close_instance(&mut old, disabled, None))
     }
 
     /// Removes a script, closing its sandbox: its `__gc` finalizers run
     /// under one call's limits, with no world lent (see
-    /// [`ScriptInstance::close`](crate::ScriptInstance::close)). Returns what
+    /// [`ScriptInstance::close`](crate::ScriptInstance::close)), unless the
+    /// script is disabled (a disabled script runs no code). Returns what
     /// they printed.
     ///
     /// # Errors
     /// [`ScriptError::NotFound`].
     pub fn unload(&mut self, id: ScriptId) -> Result<ClosedScript> {
         let mut script = self.scripts.remove(&id).ok_or_else(|| not_found(id))?;
-        Ok(close_instance(&mut script.instance, None))
+        let disabled = script.is_disabled();
+        Ok(close_instance(&mut script.instance, disabled, None))
     }
 
     /// Closes a script's sandbox in place (a scene's end), keeping its
@@ -345,9 +362,11 @@ impl ScriptManager {
         deadline: Option<Instant>,
     ) -> Option<Vec<ConsoleMessage>> {
         let script = self.scripts.get_mut(&id)?;
-        let closed = close_instance(&mut script.instance, deadline);
+        let disabled = script.is_disabled();
+        let closed = close_instance(&mut script.instance, disabled, deadline);
         if let Some(error) = closed.error {
-            script.record_error(error);
+            // Kept with its others; the status stays what the run made it.
+            script.keep_error(error);
         }
         Some(closed.output)
     }

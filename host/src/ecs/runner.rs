@@ -89,10 +89,13 @@ impl ScriptRunner {
     /// with [`Script`].
     ///
     /// # Errors
-    /// Whatever loading the script ends in; or [`ScriptError::NotFound`]
-    /// when the world has no [`ScriptManager`] resource.
+    /// Whatever loading the script ends in; [`ScriptError::NoSuchEntity`]
+    /// when `entity` does not exist (nothing is loaded); or
+    /// [`ScriptError::NotFound`] when the world has no [`ScriptManager`]
+    /// resource.
     ///
     /// [`ScriptError::NotFound`]: crate::ScriptError::NotFound
+    /// [`ScriptError::NoSuchEntity`]: crate::ScriptError::NoSuchEntity
     pub fn attach(
         world: &mut World,
         entity: Entity,
@@ -127,6 +130,12 @@ impl ScriptRunner {
             entity: Some(entity.to_bits()),
             ..config
         };
+        if world.get_entity(entity).is_err() {
+            return Err(crate::ScriptError::NoSuchEntity {
+                script: name.to_string(),
+                entity: entity.to_bits(),
+            });
+        }
         let mut manager = world.get_resource_mut::<ScriptManager>().ok_or_else(|| {
             crate::ScriptError::NotFound {
                 script: "ScriptManager resource".into(),

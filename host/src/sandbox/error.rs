@@ -167,6 +167,16 @@ pub enum ScriptError {
         script: String,
     },
 
+    /// The entity a script was to be attached to does not exist (kind
+    /// `not_found`); nothing was loaded.
+    #[error("cannot attach {script}: entity {entity} does not exist")]
+    NoSuchEntity {
+        /// The script's name.
+        script: String,
+        /// The entity (`Entity::to_bits`).
+        entity: u64,
+    },
+
     /// A value did not convert between Rust and Lua: a result that does
     /// not fit the type asked for ([`ScriptInstance::eval`], [`ScriptInstance::call`]),
     /// or arguments that do not serialise. The instance stays usable.
@@ -243,7 +253,7 @@ pub enum ErrorKind {
     Terminated,
     /// [`ScriptError::Closed`].
     Closed,
-    /// [`ScriptError::NotFound`].
+    /// [`ScriptError::NotFound`] or [`ScriptError::NoSuchEntity`].
     NotFound,
     /// [`ScriptError::Engine`].
     Engine,
@@ -321,7 +331,7 @@ impl ScriptError {
             ScriptError::ScriptDisabled { .. } => ErrorKind::Disabled,
             ScriptError::Terminated { .. } => ErrorKind::Terminated,
             ScriptError::Closed { .. } => ErrorKind::Closed,
-            ScriptError::NotFound { .. } => ErrorKind::NotFound,
+            ScriptError::NotFound { .. } | ScriptError::NoSuchEntity { .. } => ErrorKind::NotFound,
             ScriptError::Engine { .. } => ErrorKind::Engine,
             ScriptError::Conversion { .. } => ErrorKind::Conversion,
             ScriptError::InvalidConfig { .. } => ErrorKind::InvalidConfig,

@@ -440,10 +440,8 @@ impl ScriptInstance {
         let mut share = TickShare::new(&self.limits);
         let mut errors = Vec::new();
         for _ in 0..self.limits.tasks {
-            if self.terminated.is_some()
-                || !self.has_due_task(clock.time)
-                || share.spent().is_some()
-            {
+            // No sandbox: terminated or closed.
+            if self.sandbox.is_none() || !self.has_due_task(clock.time) || share.spent().is_some() {
                 break;
             }
             self.limit_next_call(share.next_call());
@@ -622,6 +620,10 @@ impl ScriptInstance {
             self.closed = true;
             self.sandbox = None;
         }
+        // No task waits in a closed (or terminated) sandbox.
+        let state = self.store.data_mut();
+        state.wake_at = None;
+        state.tasks_waiting = 0;
         closed
     }
 

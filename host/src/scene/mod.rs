@@ -464,16 +464,17 @@ fn run_ticks(world: &mut World, ticks: u64, dt: f64, deadline: Option<Instant>) 
 /// The scene's end: closes every script's sandbox, as `lua_close` would
 /// (their `__gc` finalizers run, each script's under one call's limits, no
 /// world lent, all within the run's wall-time budget); what they print ends
-/// the report's output. A run whose budget is already spent closes nothing
-/// (the sandboxes are dropped, as an unclosed Lua state would be).
+/// the report's output. Once the run's budget is spent, the scripts not yet
+/// closed are dropped, as an unclosed Lua state would be; a disabled
+/// script's sandbox is dropped too (it runs no code).
 fn close_scripts(world: &mut World, ran: &mut Ran, deadline: Option<Instant>) {
-    if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-        return;
-    }
     let Some(mut manager) = world.get_resource_mut::<ScriptManager>() else {
         return;
     };
     for id in manager.ids() {
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return;
+        }
         for message in manager.close_script(id, deadline).unwrap_or_default() {
             ran.output.push(&message.text);
         }

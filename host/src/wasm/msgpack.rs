@@ -207,11 +207,9 @@ pub(crate) enum DecodeError {
 /// map read as an empty array, so `{}` fills a `Vec` as well as a map or a
 /// struct (a value that needs both at once does not decode).
 pub(crate) fn decode_checked<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let mut empty_maps = Vec::new();
+    let mut has_empty_maps = false;
     let walked = walk(bytes, MAX_DEPTH, |visit| {
-        if let Visit::EmptyMap(at) = visit {
-            empty_maps.push(at);
-        }
+        has_empty_maps |= matches!(visit, Visit::EmptyMap(_));
     });
     match walked {
         Err(error) => return Err(DecodeError::Malformed(error.to_string())),
@@ -227,21 +225,29 @@ pub(crate) fn decode_checked<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Dec
         Ok(value) => return Ok(value),
         Err(reason) => reason,
     };
-    if !empty_maps.is_empty() {
+    if has_empty_maps {
+        // One copy (the value is already bounded by the caller), each empty
+        // map's marker made the array marker of its width (fixmap, map16,
+        // map32), its zero length unchanged.
         let mut arrays = bytes.to_vec();
-        for at in empty_maps {
-            // Each empty map's marker as the array marker of its width
-            // (fixmap, map16, map32), its zero length unchanged.
-            arrays[at] = match arrays[at] {
-                0x80 => 0x90,
-                0xde => 0xdc,
-                _ => 0xdd,
-            };
-        }
-        // Failing again, it says what else does not fit.
+        let _ = walk(bytes, MAX_DEPTH, |visit| {
+            if let Visit::EmptyMap(at) = visit
+                && let Some(marker) = arrays.get_mut(at)
+            {
+                *marker = match *marker {
+                    0x80 => 0x90,
+                    0xde => 0xdc,
+                    _ => 0xdd,
+                };
+            }
+        });
         match decode(&arrays) {
             Ok(value) => return Ok(value),
-            Err(other) => reason = other,
+            // Both readings are said: either may be the one meant.
+            Err(other) if other != reason => {
+                reason = format!("{reason}; with each empty table as an empty sequence: {other}");
+            }
+            Err(_) => {}
         }
     }
     Err(DecodeError::Mismatch {
